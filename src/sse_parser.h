@@ -50,20 +50,25 @@ class SseParser {
   /// Feeds a chunk. Returns false once the cap was exceeded (see above).
   bool Feed(std::string_view chunk, Sink& sink);
 
+  /// The id in force at the last blank line (what to send as Last-Event-ID
+  /// on reconnect); an "id:" in an event that never completed is not used.
   const std::string& last_event_id() const { return last_event_id_; }
   bool failed() const { return failed_; }
 
  private:
   bool ProcessLine(std::string_view line, Sink& sink);
   void Dispatch(Sink& sink);
+  bool Fail();
 
   std::size_t max_event_;
   std::string line_;            // incomplete line carried between chunks
   std::string data_;
   std::string type_;
-  std::string last_event_id_;   // the "last event ID buffer"
+  std::string id_buffer_;       // the "last event ID buffer"
+  std::string last_event_id_;   // id_buffer_ as of the last blank line
   bool saw_cr_ = false;         // previous chunk ended in CR
   bool bom_checked_ = false;
+  unsigned char bom_pos_ = 0;   // BOM bytes matched so far (split BOM)
   bool failed_ = false;
 };
 

@@ -10,6 +10,8 @@
 //    discarded as they arrive (memory stays bounded by max_line), and when
 //    its terminating '\n' is seen OnOverflow(total_bytes) is called once
 //    instead of OnLine. Framing then resumes with the next line.
+//    "Length" is measured after stripping the '\n' and one trailing '\r',
+//    and total_bytes is that same length.
 //  - Lines that arrive whole inside one Feed() call are handed out as views
 //    into the caller's buffer without copying; partial lines are buffered.
 #pragma once
@@ -43,11 +45,13 @@ class LineFramer {
 
  private:
   void Emit(std::string_view line, Sink& sink);
+  void FinishOverflow(Sink& sink);
 
   std::size_t max_line_;
   std::string partial_;           // bytes of the incomplete line so far
   std::size_t overflow_bytes_ = 0;  // > 0 while discarding an oversized line
   bool overflowing_ = false;
+  bool overflow_cr_ = false;        // last discarded byte was '\r'
 };
 
 }  // namespace mcpr

@@ -1,0 +1,187 @@
+// The mcp-remote pipeline. Each step is one named function, in order:
+//   ParseCommandLine -> SetUpLogging -> StartNetwork -> WireHostToProxy ->
+//   RunUntilHostLeaves
+#include "run.h"
+
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "http_curl.h"
+#include "log.h"
+#include "options.h"
+#include "proxy.h"
+#include "server_hash.h"
+#include "host_io.h"
+#include "mcp_remote/proxy.h"
+
+#ifndef MCPR_VERSION
+#define MCPR_VERSION "0.0.0"
+#endif
+
+namespace mcpr {
+
+namespace {
+
+constexpr std::size_t kMaxHostLine = 64u << 20;  // one host message; the same cap as server messages
+constexpr Millis kEofGrace{3000};      // host closed stdin: let in-flight answers finish
+constexpr Millis kSignalGrace{1500};
+constexpr Millis kHardStop{6000};      // shutdown never takes longer than this
+
+// Returns -1 to continue, or an exit code.
+int ParseCommandLine(const std::vector<std::string>& args, const std::string& program, Options* opts,
+                     std::vector<std::string>* warnings) {
+  ParseResult r = ParseArgs(args, program, SystemParseEnv(), opts);
+  *warnings = std::move(r.warnings);
+  switch (r.action) {
+    case ParseResult::Action::kHelp:
+    case ParseResult::Action::kVersion:
+      std::fputs(r.message.c_str(), stdout);
+      std::fputs("\n", stdout);
+      std::fflush(stdout);
+      return 0;
+    case ParseResult::Action::kError:
+      for (const auto& w : *warnings) std::fprintf(stderr, "%s\n", w.c_str());
+      std::fprintf(stderr, "%s\n", r.message.c_str());
+      return 1;
+    case ParseResult::Action::kRun:
+      break;
+  }
+  return -1;
+}
+
+std::string GetEnv(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+void SetUpLogging(const Options& opts, const std::vector<std::string>& warnings, Logger* log) {
+  log->set_silent(opts.silent);
+  log->set_debug(opts.debug);
+  if (opts.debug) {
+    std::string hash = ServerUrlHash(opts);
+    std::string base = ConfigBaseDir([](const std::string& n) -> std::optional<std::string> {
+      const char* v = std::getenv(n.c_str());
+      if (!v) return std::nullopt;
+      return std::string(v);
+    });
+    log->OpenDebugFile(DebugLogPath(StoreDir(base), hash));
+  }
+  for (const auto& w : warnings) log->Warn("{}", w);
+  if (!opts.headers.empty()) {
+    std::string names;
+    for (const auto& h : opts.headers) names += (names.empty() ? "" : ", ") + h.name;
+    log->Info("Using custom headers: {}", names);  // names only, never values
+  }
+}
+
+NetConfig StartNetwork(const Options& opts) {
+  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  (void)curl_ready;
+  NetConfig net;
+  net.enable_proxy = opts.enable_proxy;
+  net.ipv4 = opts.ipv4;
+  net.extra_ca_file = GetEnv("NODE_EXTRA_CA_CERTS");
+  net.user_agent = "mcp-remote/" MCPR_VERSION " (native)";
+  return net;
+}
+
+const char* StrategyName(TransportStrategy t) {
+  switch (t) {
+    case TransportStrategy::kHttpFirst: return "http-first";
+    case TransportStrategy::kSseFirst: return "sse-first";
+    case TransportStrategy::kHttpOnly: return "http-only";
+    case TransportStrategy::kSseOnly: return "sse-only";
+  }
+  return "?";
+}
+
+class LineToProxy : public LineFramer::Sink {
+ public:
+  explicit LineToProxy(Proxy& p) : proxy_(p) {}
+  void OnLine(std::string_view line) override { proxy_.OnHostLine(line); }
+  void OnOverflow(std::size_t bytes) override { proxy_.OnHostLineTooLong(bytes); }
+
+ private:
+  Proxy& proxy_;
+};
+
+}  // namespace
+
+int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
+  // 1. Parse the command line exactly as npm mcp-remote 0.15.1 does (§1.1).
+  Options opts;
+  std::vector<std::string> warnings;
+  if (int rc = ParseCommandLine(args, "mcp-remote", &opts, &warnings); rc >= 0) return rc;
+
+  // 2. Logging: stderr only (stdout is the protocol), plus the --debug file.
+  Logger log;
+  SetUpLogging(opts, warnings, &log);
+
+  // 3. One event loop and one libcurl multi handle carry every transfer.
+  EventLoop loop;
+  CurlHttpClient http(loop, StartNetwork(opts));
+
+  // 4. Host stdio <-> proxy core. Nothing is sent until the host's
+  //    initialize arrives; that message also picks the transport (§1.9.1).
+  HostOutput out(io.output_fd);
+  Proxy proxy(loop, http, log, opts, out);
+  LineToProxy line_sink(proxy);
+  bool stopping = false;
+  auto stop = [&](Millis grace, const char* why) {
+    if (stopping) return;
+    stopping = true;
+    log.Info("Shutting down ({})...", why);
+    loop.AddTimer(kHardStop, [&] {
+      log.Error("Shutdown took too long; exiting");
+      loop.Stop();
+    });
+    proxy.Shutdown(grace, [&] { loop.Stop(); });
+  };
+  HostInput in(loop, io.input_fd, line_sink, kMaxHostLine, [&] { stop(kEofGrace, "the host closed stdin"); });
+  out.set_on_broken([&] { stop(Millis(0), "the host closed stdout"); });
+  std::unique_ptr<SignalWatch> signals;
+  if (io.handle_signals) {
+    signals = std::make_unique<SignalWatch>(loop, [&](int signo) {
+      if (stopping) {
+        loop.Stop();  // a second signal: leave now
+        return;
+      }
+      in.Stop();
+      stop(kSignalGrace, signo == 2 ? "SIGINT" : signo == 15 ? "SIGTERM" : "SIGHUP");
+    });
+  } else {
+    IgnoreSigpipe();
+  }
+  log.Info("Proxy ready: local stdio <-> {} (transport strategy {})", opts.server_url, StrategyName(opts.transport));
+
+  // 5. Relay until the host leaves or a signal arrives.
+  if (!loop.Run()) {
+    log.Error("Fatal error: the network event loop failed");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace mcpr
+
+namespace mcp_remote {
+
+int RunProxy(const std::vector<std::string>& args, const ProxyIo& io) {
+  return mcpr::RunProxyMain(args, {io.input_fd, io.output_fd, io.handle_signals});
+}
+
+int RunProxy(const std::string& server_url, int callback_port, const std::map<std::string, std::string>& headers,
+             const ProxyIo& io) {
+  std::vector<std::string> args{server_url};
+  if (callback_port > 0) args.push_back(std::to_string(callback_port));
+  for (const auto& [name, value] : headers) {
+    args.push_back("--header");
+    args.push_back(name + ":" + value);
+  }
+  return RunProxy(args, io);
+}
+
+}  // namespace mcp_remote
