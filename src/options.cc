@@ -855,7 +855,8 @@ bool HandleCall(ParseState& s, const FlagRow& row) {
     return s.Fail("Error: --call requires a tool name: --call <tool> ['{\"json\":\"arguments\"}']");
   }
   s.out.call_tool = s.args[*index + 1];
-  if (*index + 2 < s.args.size() && StartsWith(s.args[*index + 2], "{")) s.out.call_arguments = s.args[*index + 2];
+  const bool has_json = *index + 2 < s.args.size() && StartsWith(s.args[*index + 2], "{");
+  s.out.call_arguments = has_json ? s.args[*index + 2] : "{}";
   return true;
 }
 
@@ -874,9 +875,9 @@ constexpr FlagRow kFlags[] = {
     {{"--help", "-h", "", false, false, kOther, "Print this help and exit"}},
     {{"--version", "", "", false, false, kOther, "Print the version and exit"}},
     {{"--header", "", "<Name: value>", true, false, kHeaders,
-      "Send a header on every request to the server; ${VAR} is taken from the environment"}},
+      "Send a header to the server; ${VAR} comes from the environment"}},
     {{"--header-file", "", "<path>", true, false, kHeaders,
-      "Read 'Name: value' lines ('#' comments) from a file, keeping secrets off the command line"}},
+      "Read 'Name: value' lines from a file (keeps secrets out of ps)"}},
     {{"--allow-http", "", "", false, false, kTransport, "Allow http:// URLs for hosts other than localhost/127.0.0.1"},
      HandleSwitch, &Options::allow_http},
     {{"--debug", "", "", false, false, kLogging, "Verbose logging to stderr and to <config-dir>/<hash>_debug.log"},
@@ -902,7 +903,7 @@ constexpr FlagRow kFlags[] = {
       "http-first (default), sse-first, http-only or sse-only"},
      HandleTransport},
     {{"--protocol", "", "<mode>", false, false, kTransport,
-      "legacy (default) or auto (try the stateless 2026-07-28 protocol first)"},
+      "legacy (default) or auto (try the stateless 2026-07-28 protocol)"},
      HandleProtocol},
     {{"--host", "", "<hostname>", false, false, kOAuth,
       "Host in the OAuth redirect URI (default localhost; 127.0.0.1 on Windows)"},
@@ -916,7 +917,7 @@ constexpr FlagRow kFlags[] = {
       "Client metadata merged over the defaults for dynamic registration"},
      HandleStaticClientMetadata},
     {{"--static-oauth-client-info", "", "<json|@file>", false, false, kOAuth,
-      "Pre-registered client (client_id, client_secret, ...) instead of registration; ${VAR} expanded"},
+      "Pre-registered client_id/client_secret instead of registration; ${VAR} expanded"},
      HandleStaticClientInfo},
     {{"--client-metadata-url", "", "<https-url>", false, false, kOAuth,
       "Client ID Metadata Document URL, used as client_id when the server supports it"},
@@ -941,13 +942,13 @@ constexpr FlagRow kFlags[] = {
       "Extra query parameter on the authorization request"},
      HandleAuthorizeParam},
     {{"--ignore-tool", "", "<glob>", true, false, kTools,
-      "Hide tools matching the pattern (case-insensitive, '*' wildcard)"},
+      "Hide matching tools (case-insensitive; '*' is the only wildcard)"},
      HandleIgnoreTool},
     {{"--allow-tool", "", "<glob>", true, false, kTools,
-      "Show only tools matching one of these patterns (--ignore-tool still applies)"},
+      "Show only matching tools (--ignore-tool still applies)"},
      HandleAllowTool},
     {{"--auth-timeout", "", "<seconds>", false, false, kOAuth,
-      "How long a waiting instance or browser redirect waits for sign-in (default 30)"},
+      "How long other instances wait for this sign-in (default 30)"},
      HandleAuthTimeout},
     {{"--call", "", "<tool> [json-args]", false, true, kTools,
       "After listing, call this tool with the JSON object arguments (default {})"},
@@ -1047,8 +1048,9 @@ ParseResult ParseArgsImpl(const std::vector<std::string>& argv, const std::strin
 
   // §1.1.4: positionals AFTER the header splice, before any other flag.
   const std::string server_url = s.args.empty() ? std::string() : s.args[0];
-  const std::optional<double> port =
-      s.args.size() > 1 && !s.args[1].empty() ? JsParseInt(s.args[1], 0) : std::nullopt;
+  // specifiedPort = args[1] ? parseInt(args[1]) : undefined (NaN = none).
+  double port = std::numeric_limits<double>::quiet_NaN();
+  if (s.args.size() > 1 && !s.args[1].empty()) port = JsParseInt(s.args[1], 0).value_or(port);
   out->server_url = server_url;
 
   for (const FlagRow& row : kFlags) {
@@ -1085,12 +1087,12 @@ ParseResult ParseArgsImpl(const std::vector<std::string>& argv, const std::strin
 
   // `if (specifiedPort)`: NaN and 0 are ignored. npm would pass anything
   // else to listen() and crash there; we refuse it up front.
-  if (port && *port != 0) {
-    if (*port < 1 || *port > 65535) {
+  if (!std::isnan(port) && port != 0) {
+    if (port < 1 || port > 65535) {
       s.Fail("Error: Invalid callback port: " + s.args[1] + ". It must be between 1 and 65535.");
       return result;
     }
-    out->callback_port = static_cast<int>(*port);
+    out->callback_port = static_cast<int>(port);
   }
   out->callback_port_strict =
       out->callback_port != 0 || !out->static_oauth_client_info.empty() || !out->client_metadata_url.empty();
@@ -1194,7 +1196,7 @@ bool ToolGlobMatch(std::string_view pattern, std::string_view name) {
     for (size_t m = 0; m < k; ++m) blocked[j + m] = true;
   }
   // matched[j]: the pattern prefix seen so far matches name[0, j).
-  std::vector<char> matched(name.size() + 1, 0), next(name.size() + 1, 0);
+  std::string matched(name.size() + 1, '\0'), next(name.size() + 1, '\0');
   matched[0] = 1;
   for (char p : pattern) {
     if (p == '*') {

@@ -327,6 +327,15 @@ TEST_F(OptionsTest, MalformedHeaderWarnsAndIsIgnored) {
   EXPECT_EQ(HeaderValues(opts_), (Pairs{{"X", "v"}}));
 }
 
+TEST_F(OptionsTest, HeaderWhitespaceIsJsUnicodeWhitespace) {
+  // \s and trim() cover U+00A0, U+2000-U+200A, U+3000, U+FEFF..., not just ASCII.
+  ASSERT_EQ(ParseWith({"--header", "X:\xE2\x80\x83\xC2\xA0v\xE2\x80\x83"}).action, Action::kRun);
+  EXPECT_EQ(HeaderValues(opts_), (Pairs{{"X", "v\xE2\x80\x83"}}));  // trailing space kept
+  files_["/h"] = "\xE3\x80\x80Y: 1\xE2\x80\x8A\n";
+  ASSERT_EQ(ParseWith({"--header-file", "/h"}).action, Action::kRun);
+  EXPECT_EQ(HeaderValues(opts_), (Pairs{{"Y", "1"}}));
+}
+
 TEST_F(OptionsTest, HeaderPairConsumesAFlagAsItsValue) {
   const ParseResult r = ParseWith({"--header", "--debug"});
   EXPECT_FALSE(opts_.debug);  // spliced away with its --header

@@ -83,6 +83,9 @@ TEST(SseParserTest, LineEndings) {
   EXPECT_EQ(Parse("data: a\r\n\r\ndata: b\r\n\r\n"), expected);
   EXPECT_EQ(Parse("data: a\r\rdata: b\r\r"), expected);
   EXPECT_EQ(Parse("data: a\n\ndata: b\r\n\r"), expected);
+  // CRLF inside an event is one line end (else it would be a blank line).
+  EXPECT_EQ(Parse("data: a\r\ndata: b\r\n\r\n"), (Out{"E:message|a\nb|", "LAST:"}));
+  EXPECT_EQ(Parse("event: e\r\ndata: a\r\n\r\n"), (Out{"E:e|a|", "LAST:"}));
   // CR LF split across chunks is one line end, not two.
   EXPECT_EQ(ParseChunks(1 << 20, {"data: a\r", "\ndata: b\r", "\n\r", "\n"}),
             (Out{"E:message|a\nb|", "LAST:"}));
@@ -201,6 +204,7 @@ TEST(SseParserTest, SplitInvariance) {
       "data: hello\n\n",
       "data: a\r\n\r\ndata: b\r\n\r\n",
       "data: a\r\rdata: b\r\r",
+      "id: 1\r\nevent: e\r\ndata: a\r\ndata: b\r\n\r\n",
       "data: a\rdata: b\n\r\n\r",
       "\r\n\r\n\r\r\n\n",
       "\xEF\xBB\xBF" "data: x\n\n",

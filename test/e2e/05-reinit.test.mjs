@@ -18,8 +18,10 @@ for (const mode of ['json', 'sse']) {
       }
       const log = await srv.log();
       const summary = JSON.stringify(log.map((e) => [e.seq, e.method, e.status, e.headers['mcp-session-id']?.slice(0, 8), e.rpc?.map((m) => m.method)]));
-      const notFound = log.filter((e) => e.status === 404 && e.method === 'POST' && e.headers['mcp-session-id']);
-      assert.ok(notFound.length >= 1, `some POST got 404 for the forgotten session: ${summary}`);
+      // The first request that meets the forgotten session (a POST, or the GET stream's
+      // reconnect) gets the 404; a re-initialize without a session id must follow.
+      const notFound = log.filter((e) => e.status === 404 && e.headers['mcp-session-id']);
+      assert.ok(notFound.length >= 1, `some request got 404 for the forgotten session: ${summary}`);
       const first404 = notFound[0];
       const reinit = log.find((e) => e.seq > first404.seq && e.method === 'POST' && hasRpc(e, 'initialize'));
       assert.ok(reinit, `an initialize POST after the 404: ${summary}`);

@@ -139,7 +139,9 @@ function waitForOutput(proc, stream, re, ms, what) {
 export async function startFixture(args = [], { port } = {}) {
   const fullArgs = [FIXTURE, ...args];
   if (port) fullArgs.push('--port', String(port));
-  const proc = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env };
+  delete env.PORT; // the fixture would honour it
+  const proc = spawn(process.execPath, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], env });
   track('fixture', proc);
   const err = { text: '' };
   collect(proc.stderr, 'fixture', err);
