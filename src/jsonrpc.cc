@@ -3,9 +3,8 @@
 // hostile nesting). Only the top-level object, and the "params" object one
 // level down, are walked member by member to record spans; everything else
 // goes through the generic iterative Value(). Strings are scanned eight bytes
-// at a time (SWAR) until a quote, backslash, control or non-ASCII byte shows
-// up, then UTF-8 is validated by hand (RFC 3629: no overlongs, no encoded
-// surrogates, nothing above U+10FFFF).
+// at a time (SWAR); UTF-8 is validated by hand (RFC 3629: no overlongs, no
+// encoded surrogates, nothing above U+10FFFF) with a branch-free DFA.
 #include "jsonrpc.h"
 
 #include <charconv>
@@ -30,14 +29,74 @@ inline std::uint64_t Load8(const char* p) {
   return v;
 }
 
-// Non-zero iff some byte of v is < 0x20, '"', '\\' or >= 0x80. (The classic
-// "has zero byte" trick: exact as a yes/no answer, which is all we use.)
-inline std::uint64_t NeedsAttention(std::uint64_t v) {
+// Non-zero iff some byte of v is < 0x20, '"' or '\\'. Bytes >= 0x80 never
+// count. (The classic "has zero byte" trick: exact as a yes/no answer, which
+// is all we use.)
+inline std::uint64_t HasAsciiSpecial(std::uint64_t v) {
   const std::uint64_t quote = v ^ (kOnes * '"');
   const std::uint64_t slash = v ^ (kOnes * '\\');
-  return (((v - kOnes * 0x20) & ~v) | ((quote - kOnes) & ~quote) |
-          ((slash - kOnes) & ~slash) | v) &
+  return (((v - kOnes * 0x20) & ~v) | ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash)) &
          kHighs;
+}
+
+// UTF-8 validation as a "shift DFA": a state is a bit offset (a multiple of
+// 6) and kUtf8Rows[byte] packs, for every state, the offset of the next
+// state at that state's offset. One step is then a shift and a mask whose
+// only dependency on the previous byte is the state itself, so mixed
+// non-ASCII text costs about a cycle per byte and no branches.
+enum Utf8State : std::uint64_t {
+  kUtf8Accept = 0,      // between characters
+  kUtf8Reject = 6,      // absorbing
+  kUtf8Need1 = 12,      // one more 80..BF
+  kUtf8Need2 = 18,      // two more 80..BF
+  kUtf8AfterE0 = 24,    // A0..BF then one more (no overlongs)
+  kUtf8AfterED = 30,    // 80..9F then one more (no surrogates)
+  kUtf8Need3 = 36,      // three more 80..BF
+  kUtf8AfterF0 = 42,    // 90..BF then two more (no overlongs)
+  kUtf8AfterF4 = 48,    // 80..8F then two more (nothing above U+10FFFF)
+};
+
+constexpr std::uint64_t Utf8Next(std::uint64_t state, unsigned b) {
+  const bool cont_lo = b >= 0x80 && b <= 0x8F;
+  const bool cont_mid = b >= 0x90 && b <= 0x9F;
+  const bool cont_hi = b >= 0xA0 && b <= 0xBF;
+  const bool cont = cont_lo || cont_mid || cont_hi;
+  switch (state) {
+    case kUtf8Accept:
+      if (b < 0x80) return kUtf8Accept;
+      if (b >= 0xC2 && b <= 0xDF) return kUtf8Need1;
+      if (b == 0xE0) return kUtf8AfterE0;
+      if (b == 0xED) return kUtf8AfterED;
+      if (b >= 0xE1 && b <= 0xEF) return kUtf8Need2;
+      if (b == 0xF0) return kUtf8AfterF0;
+      if (b >= 0xF1 && b <= 0xF3) return kUtf8Need3;
+      if (b == 0xF4) return kUtf8AfterF4;
+      return kUtf8Reject;
+    case kUtf8Need1: return cont ? kUtf8Accept : kUtf8Reject;
+    case kUtf8Need2: return cont ? kUtf8Need1 : kUtf8Reject;
+    case kUtf8AfterE0: return cont_hi ? kUtf8Need1 : kUtf8Reject;
+    case kUtf8AfterED: return cont_lo || cont_mid ? kUtf8Need1 : kUtf8Reject;
+    case kUtf8Need3: return cont ? kUtf8Need2 : kUtf8Reject;
+    case kUtf8AfterF0: return cont_mid || cont_hi ? kUtf8Need2 : kUtf8Reject;
+    case kUtf8AfterF4: return cont_lo ? kUtf8Need2 : kUtf8Reject;
+    default: return kUtf8Reject;
+  }
+}
+
+struct Utf8Rows {
+  std::uint64_t row[256] = {};
+  constexpr Utf8Rows() {
+    for (unsigned b = 0; b < 256; ++b) {
+      for (std::uint64_t state = 0; state <= kUtf8AfterF4; state += 6) {
+        row[b] |= Utf8Next(state, b) << state;
+      }
+    }
+  }
+};
+constexpr Utf8Rows kUtf8Rows;
+
+inline std::uint64_t Utf8Step(std::uint64_t state, char c) {
+  return (kUtf8Rows.row[static_cast<unsigned char>(c)] >> state) & 63;
 }
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -93,38 +152,50 @@ void AppendUtf8(std::string* out, std::uint32_t cp) {
 }
 
 // p is just past the opening quote. Returns the position just past the
-// closing quote, or nullptr if the string is not valid.
+// closing quote, or nullptr if the string is not valid. Eight bytes at a
+// time: plain ASCII is skipped, words with UTF-8 but no quote, backslash or
+// control byte go through the DFA unrolled; only words with those go byte
+// by byte.
 const char* ScanString(const char* p, const char* end, bool* has_escape) {
+  std::uint64_t utf8 = kUtf8Accept;
   for (;;) {
-    while (end - p >= 8 && NeedsAttention(Load8(p)) == 0) p += 8;
-    if (p == end) return nullptr;
-    const auto c = static_cast<unsigned char>(*p);
-    if (c == '"') return p + 1;
-    if (c == '\\') {
-      if (end - p < 2) return nullptr;
-      switch (p[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-          p += 2;
-          break;
-        case 'u':
-          if (end - p < 6 || HexValue(p[2]) < 0 || HexValue(p[3]) < 0 || HexValue(p[4]) < 0 ||
-              HexValue(p[5]) < 0) {
-            return nullptr;
-          }
-          p += 6;
-          break;
-        default:
-          return nullptr;
+    while (end - p >= 8) {
+      const std::uint64_t w = Load8(p);
+      if (HasAsciiSpecial(w) != 0) break;
+      if ((w & kHighs) != 0 || utf8 != kUtf8Accept) {
+        for (int i = 0; i < 8; ++i) utf8 = Utf8Step(utf8, p[i]);
+        if (utf8 == kUtf8Reject) return nullptr;
       }
-      if (has_escape != nullptr) *has_escape = true;
-    } else if (c < 0x20) {
-      return nullptr;
-    } else if (c < 0x80) {
+      p += 8;
+    }
+    if (p == end) return nullptr;
+    const char* const stop = end - p >= 8 ? p + 8 : end;
+    while (p < stop) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') return utf8 == kUtf8Accept ? p + 1 : nullptr;
+      if (c == '\\') {
+        if (utf8 != kUtf8Accept || end - p < 2) return nullptr;
+        switch (p[1]) {
+          case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            break;
+          case 'u':
+            if (end - p < 6 || HexValue(p[2]) < 0 || HexValue(p[3]) < 0 ||
+                HexValue(p[4]) < 0 || HexValue(p[5]) < 0) {
+              return nullptr;
+            }
+            p += 6;
+            break;
+          default:
+            return nullptr;
+        }
+        if (has_escape != nullptr) *has_escape = true;
+        continue;
+      }
+      if (c < 0x20) return nullptr;
+      utf8 = Utf8Step(utf8, static_cast<char>(c));
+      if (utf8 == kUtf8Reject) return nullptr;
       ++p;
-    } else {
-      const std::size_t n = Utf8SeqLen(p, end);
-      if (n == 0) return nullptr;
-      p += n;
     }
   }
 }

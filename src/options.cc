@@ -887,7 +887,7 @@ constexpr FlagRow kFlags[] = {
     {{"--connect-timeout", "", "<seconds>", false, false, kNetwork, "TCP/TLS connect timeout (> 0; default 10)"},
      HandleConnectTimeout},
     {{"--body-timeout", "", "<seconds>", false, false, kNetwork,
-      "Longest gap between response body chunks (0 disables; default 300)"},
+      "Longest gap between body chunks (0 disables; default 300 for JSON bodies, none for event streams)"},
      HandleBodyTimeout},
     {{"--headers-timeout", "", "<seconds>", false, false, kNetwork,
       "Longest wait for response headers (0 disables; default 300)"},
