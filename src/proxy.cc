@@ -66,7 +66,7 @@ RemoteConfig MakeRemoteConfig(const Options& o) {
 }
 
 Proxy::Proxy(EventLoop& loop, HttpClient& http, Logger& log, const Options& options, LocalSink& local,
-             AuthProvider* auth)
+             Authenticator* auth)
     : loop_(loop),
       http_(http),
       log_(log),
@@ -186,12 +186,7 @@ void Proxy::HandleHostMessage(std::string_view text, const std::shared_ptr<Batch
       init_body_ = msg.body;
       init_id_key_ = key;
       // 30 s like mcp-remote: a server that never answers must not hang the host.
-      p.timer = loop_.AddTimer(kInitializeTimeout, [this, key] {
-        auto it = pending_.find(key);
-        if (it == pending_.end()) return;
-        it->second.timer = 0;
-        FailRequest(key, "the remote server did not answer initialize within 30 s");
-      });
+      ArmInitializeTimeout(key, &p);
     } else {
       msg.body = std::string(text);
     }
@@ -202,6 +197,20 @@ void Proxy::HandleHostMessage(std::string_view text, const std::shared_ptr<Batch
     log_.Debug("[Local→Remote] {}", peek.kind == MessageKind::kResponse ? "response" : peek.method);
   }
   Dispatch(std::move(msg));
+}
+
+void Proxy::ArmInitializeTimeout(const std::string& key, Pending* p) {
+  p->timer = loop_.AddTimer(kInitializeTimeout, [this, key] {
+    auto it = pending_.find(key);
+    if (it == pending_.end()) return;
+    it->second.timer = 0;
+    if (authorizing_) {
+      // A sign-in (browser, user) is under way: its own deadlines apply.
+      ArmInitializeTimeout(key, &it->second);
+      return;
+    }
+    FailRequest(key, "the remote server did not answer initialize within 30 s");
+  });
 }
 
 // ---------------------------------------------------------------- sending
@@ -216,7 +225,22 @@ std::unique_ptr<Transport> Proxy::MakeTransport(bool streamable) {
   return std::make_unique<LegacySseTransport>(loop_, http_, log_, remote_config_, auth_, &cookies_, *this);
 }
 
-void Proxy::Dispatch(OutMessage message, bool retried) {
+void Proxy::Dispatch(OutMessage message, bool retried, bool requeue_front) {
+  auto wait = [&] {
+    if (requeue_front) {
+      queue_.emplace_front(std::move(message), retried);
+    } else {
+      queue_.emplace_back(std::move(message), retried);
+    }
+  };
+  if (authorizing_) return wait();
+  if (auth_ && auth_->WantsRefreshBeforeSend()) {
+    // The token expired (e.g. the laptop slept): refresh before sending.
+    wait();
+    authorizing_ = true;
+    auth_->RefreshBeforeSend([this](bool ok, const std::string& why) { FinishAuth(ok, why); });
+    return;
+  }
   if (message.is_initialize()) {
     if (state_ == State::kIdle || state_ == State::kReady) {
       state_ = State::kConnecting;
@@ -225,10 +249,7 @@ void Proxy::Dispatch(OutMessage message, bool retried) {
       return;
     }
   }
-  if (state_ == State::kConnecting || state_ == State::kReinitializing || barrier_) {
-    queue_.emplace_back(std::move(message), retried);
-    return;
-  }
+  if (state_ == State::kConnecting || state_ == State::kReinitializing || barrier_) return wait();
   bool initialized = message.kind == MessageKind::kNotification && message.method == "notifications/initialized";
   SendNow(std::move(message), retried, Own::kNone);
   if (initialized) {
@@ -249,11 +270,15 @@ void Proxy::SendNow(OutMessage message, bool retried, Own own) {
   transport_->Send(token, std::move(message));
 }
 
+bool Proxy::CanSend() const {
+  return !authorizing_ && !barrier_ && state_ != State::kConnecting && state_ != State::kReinitializing;
+}
+
 void Proxy::FlushQueue() {
-  while (!queue_.empty() && state_ == State::kReady && !barrier_) {
+  while (!queue_.empty() && CanSend()) {
     auto [msg, retried] = std::move(queue_.front());
     queue_.pop_front();
-    Dispatch(std::move(msg), retried);
+    Dispatch(std::move(msg), retried, /*requeue_front=*/true);
   }
 }
 
@@ -291,6 +316,12 @@ void Proxy::OnSendResult(std::uint64_t token, const SendResult& result) {
   }
   if (f.own == Own::kReinit || f.own == Own::kReinitNotify) {
     FinishReinit(false, result.detail);
+    return;
+  }
+
+  if ((result.outcome == SendOutcome::kUnauthorized || result.outcome == SendOutcome::kForbidden) && auth_ &&
+      !f.retried && !shutting_down_) {
+    StartAuth(result, std::move(f.message));
     return;
   }
 
@@ -465,6 +496,34 @@ void Proxy::HandleOwnResponse(std::string_view raw_id, std::string_view raw, con
     return;
   }
   // Keep-alive pongs and late answers are swallowed.
+}
+
+// ---------------------------------------------------------------- OAuth
+
+void Proxy::StartAuth(const SendResult& result, OutMessage failed) {
+  retry_after_auth_.push_back(std::move(failed));
+  if (authorizing_) return;  // one attempt serves every request that hit the 401
+  authorizing_ = true;
+  log_.Info("The server requires authorization (HTTP {})", result.status);
+  auth_->OnUnauthorized(result, [this](bool ok, const std::string& why) { FinishAuth(ok, why); });
+}
+
+void Proxy::FinishAuth(bool ok, const std::string& why) {
+  if (!authorizing_) return;
+  authorizing_ = false;
+  auto retry = std::move(retry_after_auth_);
+  retry_after_auth_.clear();
+  if (ok) {
+    for (auto& m : retry) SendNow(std::move(m), /*retried=*/true, Own::kNone);
+  } else {
+    std::string reason = "authorization failed: " + why;
+    log_.Error("{}", reason);
+    for (auto& m : retry) {
+      if (m.kind == MessageKind::kRequest) FailRequest(m.id_key, reason);
+      if (m.is_initialize()) AbortConnect(reason);
+    }
+  }
+  FlushQueue();
 }
 
 // ---------------------------------------------------------------- re-initialize

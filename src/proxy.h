@@ -47,6 +47,7 @@
 #include "http.h"
 #include "log.h"
 #include "options.h"
+#include "authenticator.h"
 #include "transport.h"
 
 namespace mcpr {
@@ -64,7 +65,7 @@ RemoteConfig MakeRemoteConfig(const Options& options);
 class Proxy : public Transport::Sink {
  public:
   Proxy(EventLoop& loop, HttpClient& http, Logger& log, const Options& options, LocalSink& local,
-        AuthProvider* auth = nullptr);
+        Authenticator* auth = nullptr);
   ~Proxy() override;
 
   /// One line (one JSON-RPC message or batch) from the host.
@@ -88,6 +89,7 @@ class Proxy : public Transport::Sink {
 
  private:
   enum class State { kIdle, kConnecting, kReady, kReinitializing };
+  // Orthogonal to State: while an OAuth attempt runs, nothing is sent.
   enum class Own { kNone, kKeepalive, kReinit, kReinitNotify };
   struct BatchGroup {
     std::vector<std::string> responses;
@@ -113,7 +115,9 @@ class Proxy : public Transport::Sink {
   void FailRequest(const std::string& id_key, std::string_view reason);
   void FailAllPending(std::string_view reason);
 
-  void Dispatch(OutMessage message, bool retried = false);
+  void Dispatch(OutMessage message, bool retried = false, bool requeue_front = false);
+  bool CanSend() const;
+  void ArmInitializeTimeout(const std::string& key, Pending* p);
   void SendNow(OutMessage message, bool retried, Own own);
   void FlushQueue();
   void EnsureTransport();
@@ -122,6 +126,8 @@ class Proxy : public Transport::Sink {
   void AbortConnect(std::string_view reason);
   void HandleOwnResponse(std::string_view id_value, std::string_view raw, const struct Peek& peek);
   void OnInitializeResult(std::string_view raw, const struct Peek& peek);
+  void StartAuth(const SendResult& result, OutMessage failed);
+  void FinishAuth(bool ok, const std::string& why);
   void StartReinit(std::string_view why);
   void FinishReinit(bool ok, std::string_view why);
   void ReleaseBarrier();
@@ -136,7 +142,7 @@ class Proxy : public Transport::Sink {
   Logger& log_;
   const Options& options_;
   LocalSink& local_;
-  AuthProvider* auth_;
+  Authenticator* auth_;
   RemoteConfig remote_config_;
   CookieJar cookies_;
 
@@ -157,6 +163,9 @@ class Proxy : public Transport::Sink {
   bool barrier_ = false;         // notifications/initialized not yet accepted
   EventLoop::TimerId barrier_timer_ = 0;
   bool initialized_seen_ = false;
+
+  bool authorizing_ = false;
+  std::deque<OutMessage> retry_after_auth_;
 
   int reinit_count_ = 0;
   std::string reinit_id_;
