@@ -376,9 +376,10 @@ TEST(JsonRpcPeekTest, Utf8Validation) {
   // A sequence interrupted by plain ASCII and "completed" later is invalid,
   // wherever the interruption falls relative to the 8-byte blocks.
   for (std::size_t pad = 0; pad < 17; ++pad) {
-    for (const char* broken : {"\xC3" "abcdefghijklmnopq" "\xA9", "\xE2\x82" "abcdefghijklmnopq" "\xAC",
-                               "\xF0" "abcdefghijklmnopq" "\x9F\x98\x80"}) {
-      const std::string text = "[\"" + std::string(pad, 'a') + broken + "\"]";
+    for (const char* broken : {"\xC3" "abcdefghijklmnop" "\xA9", "\xE2\x82" "abcdefghijklmnop" "\xAC",
+                               "\xF0" "abcdefghijklmnop" "\x9F\x98\x80"}) {
+      const std::string text =
+          "[\"" + std::string(pad, 'a') + broken + "abcdefghijklmnop" + "\"]";
       EXPECT_EQ(PeekOf(text), PeekError::kParse) << testing::PrintToString(text);
     }
   }

@@ -397,3 +397,216 @@ export async function until(fn, { ms = 10000, every = 100, what = 'condition' } 
   }
   throw new Error(`gave up waiting for ${what}`);
 }
+
+// ------------------------------------------------------------------ OAuth (tests 20-oauth-* …)
+// Added for the OAuth end-to-end tests: the auth fixture (test/fixtures/auth-server.mjs), the
+// fake browser's log, token-store helpers, and a proxy launcher taking an explicit binary and
+// environment (so two binaries can share one MCP_REMOTE_CONFIG_DIR).
+
+export const AUTH_FIXTURE = path.join(REPO, 'test', 'fixtures', 'auth-server.mjs');
+export const FAKE_BROWSER = path.join(REPO, 'test', 'conformance', 'fake-browser');
+export const NPM_PROXY_BIN = path.join(here, 'node_modules', '.bin', 'mcp-remote');
+export const NPM_CLIENT_BIN = path.join(here, 'node_modules', '.bin', 'mcp-remote-client');
+export const STORE_SUBDIR = 'mcp-remote-v1';
+
+/**
+ * Start test/fixtures/auth-server.mjs (OAuth-protected MCP server + authorization server).
+ * Returns {url, mcpPort, asPort, rsBase, asBase, issuer, proc, stderr(), log(), counts(),
+ *          secrets(), clearLog(), control(name), stop()}.
+ */
+export async function startAuthServer(args = []) {
+  const proc = spawn(process.execPath, [AUTH_FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  track('auth-server', proc);
+  const err = { text: '' };
+  collect(proc.stderr, 'auth-server', err);
+  proc.stdout.setEncoding('utf8');
+  let m;
+  try {
+    m = await waitForOutput(proc, proc.stdout, /LISTENING (\d+) (\d+)\n/, 15000, 'auth-server');
+  } catch (e) {
+    await killProc(proc);
+    throw new Error(`${e.message}\n${err.text}`);
+  }
+  const mcpPort = Number(m[1]);
+  const asPort = Number(m[2]);
+  const rsBase = `http://127.0.0.1:${mcpPort}`;
+  const asBase = `http://127.0.0.1:${asPort}`;
+  const get = async (p) => {
+    const r = await fetch(`${rsBase}${p}`, { signal: AbortSignal.timeout(5000) });
+    if (!r.ok) throw new Error(`${p}: HTTP ${r.status}`);
+    return r.json();
+  };
+  const post = async (p) => {
+    const r = await fetch(`${rsBase}${p}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+    if (!r.ok) throw new Error(`${p}: HTTP ${r.status}`);
+    return r.json();
+  };
+  return {
+    mcpPort,
+    asPort,
+    rsBase,
+    asBase,
+    url: `${rsBase}/mcp`,
+    issuer: asBase,
+    proc,
+    stderr: () => err.text,
+    log: () => get('/_log'),
+    counts: async () => (await get('/_log')).counts,
+    secrets: () => get('/_secrets'),
+    clearLog: () => post('/_log/clear'),
+    control: (name) => post(`/_control/${name}`),
+    stop: () => killProc(proc),
+  };
+}
+
+/**
+ * A fresh token-store base dir and fake-browser log for one OAuth test.
+ * Returns {configDir, storeDir, browserLog, env(extra)}; env() is a complete environment for a
+ * proxy: MCP_REMOTE_CONFIG_DIR, BROWSER=fake-browser, FAKE_BROWSER_LOG, and the test runner's Node
+ * (22) first on PATH, so npm's `#!/usr/bin/env node` scripts run on it.
+ */
+export function oauthSetup() {
+  const configDir = tmpDir('mcp-e2e-oauth-cfg-');
+  const browserLog = path.join(tmpDir('mcp-e2e-oauth-br-'), 'browser.log');
+  return {
+    configDir,
+    storeDir: path.join(configDir, STORE_SUBDIR),
+    browserLog,
+    env: (extra = {}) => ({
+      ...process.env,
+      PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      MCP_REMOTE_CONFIG_DIR: configDir,
+      BROWSER: FAKE_BROWSER,
+      FAKE_BROWSER_LOG: browserLog,
+      ...extra,
+    }),
+  };
+}
+
+/** Lines the fake browser appended to its log: [{t, pid, url}]. */
+export function browserOpens(file) {
+  let text = '';
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return []; }
+  return text.split('\n').filter(Boolean).map((l) => {
+    const [t, pid, ...rest] = l.split(' ');
+    return { t: Number(t), pid: Number(pid), url: rest.join(' ') };
+  });
+}
+
+/** Files of the token store ({name, path, mode, json?}); [] when the directory is missing. */
+export function storeFiles(storeDir) {
+  let names = [];
+  try { names = fs.readdirSync(storeDir); } catch { return []; }
+  return names.map((name) => {
+    const p = path.join(storeDir, name);
+    const st = fs.statSync(p);
+    const rec = { name, path: p, mode: st.mode & 0o777, isFile: st.isFile() };
+    if (rec.isFile && name.endsWith('.json')) {
+      try { rec.json = JSON.parse(fs.readFileSync(p, 'utf8')); } catch { /* partial write */ }
+    }
+    return rec;
+  });
+}
+
+/** The parsed <hash>_tokens.json (the only one, or the one whose name starts with hash). */
+export function readTokens(storeDir, hash) {
+  const f = storeFiles(storeDir).filter((r) => r.name.endsWith('_tokens.json') && (!hash || r.name.startsWith(hash)));
+  if (f.length > 1) throw new Error(`more than one tokens.json in ${storeDir}: ${f.map((r) => r.name).join(', ')}`);
+  return f.length ? { ...f[0], tokens: f[0].json } : undefined;
+}
+
+/**
+ * Spawn `bin url flags…` through the SDK's StdioClientTransport with exactly `env` (no fresh config
+ * dir) and start connecting an SDK Client. Returns a handle at once:
+ *   {client, ready, proc, pid, stderr(), close(), kill(signal), error}
+ * `ready` resolves to the handle when connected; on failure it rejects, or with opts.noThrow
+ * resolves with handle.error set. (For starting several instances together or killing one
+ * mid-flow; connectProxyWith() is the awaited form.)
+ */
+export function launchProxy(bin, url, flags = [], { env, timeoutMs = 45000, name = 'proxy', noThrow = false, capabilities = {} } = {}) {
+  const transport = new StdioClientTransport({ command: bin, args: [url, ...flags], env: env ?? { ...process.env }, stderr: 'pipe' });
+  const err = { text: '' };
+  collect(transport.stderr, name, err);
+  const client = new Client({ name: 'e2e-oauth-host', version: '1.0.0' }, { capabilities });
+  let rec;
+  const origStart = transport.start.bind(transport);
+  transport.start = async () => {
+    await origStart();
+    if (transport._process) rec = track(name, transport._process);
+  };
+  const handle = {
+    client,
+    transport,
+    error: undefined,
+    get proc() { return rec?.proc; },
+    get pid() { return rec?.proc?.pid; },
+    stderr: () => err.text,
+    close: async () => {
+      await client.close().catch(() => {});
+      if (rec) await killProc(rec.proc);
+    },
+    kill: (sig = 'SIGKILL') => { try { rec?.proc.kill(sig); } catch { /* gone */ } },
+  };
+  handle.ready = (async () => {
+    try {
+      await client.connect(transport, { timeout: timeoutMs });
+      return handle;
+    } catch (e) {
+      await client.close().catch(() => {});
+      if (rec) await killProc(rec.proc);
+      const error = new Error(`connect via ${path.basename(bin)} failed: ${e.message}\n--- ${name} stderr ---\n${err.text.slice(-6000)}`);
+      if (noThrow) { handle.error = error; return handle; }
+      throw error;
+    }
+  })();
+  return handle;
+}
+
+/** launchProxy(...) and wait for the connection (throws on failure unless opts.noThrow). */
+export function connectProxyWith(bin, url, flags = [], opts = {}) {
+  return launchProxy(bin, url, flags, opts).ready;
+}
+
+/** Pid (among `pids`) whose process has a TCP socket LISTENing on 127.0.0.1/[::]:port, or undefined. */
+export function pidListeningOn(port, pids) {
+  const inodes = new Set();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = fs.readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 10) continue;
+      const lport = parseInt(c[1].split(':').pop(), 16);
+      if (lport === port && c[3] === '0A') inodes.add(c[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const pid of pids) {
+    if (!pid) continue;
+    let fds = [];
+    try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      let target = '';
+      try { target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      const m = target.match(/^socket:\[(\d+)\]$/);
+      if (m && inodes.has(m[1])) return pid;
+    }
+  }
+  return undefined;
+}
+
+/** Every occurrence of any of `values` (strings, length >= 8) in `text`: [{value, where}]. */
+export function findLeaks(text, values, where) {
+  const out = [];
+  for (const v of new Set(values)) {
+    if (typeof v === 'string' && v.length >= 8 && text.includes(v)) out.push({ value: `${v.slice(0, 6)}…(${v.length} chars)`, where });
+  }
+  return out;
+}
+
+/** tools/call → text of the first content item (throws on a JSON-RPC error). */
+export async function callText(px, name, args = {}, timeoutMs = 30000) {
+  const r = await px.client.callTool({ name, arguments: args }, undefined, { timeout: timeoutMs });
+  if (r.isError) throw new Error(`${name} returned isError: ${JSON.stringify(r.content).slice(0, 500)}`);
+  return firstText(r);
+}

@@ -1,0 +1,157 @@
+// OAuthClient: mcp-remote's OAuth 2.1 client (MCP authorization spec
+// 2025-11-25, with the 2026-07-28 deltas; mcp-remote §1.8). It implements
+// the proxy's Authenticator seam: a header for every request, and recovery
+// when the server answers 401/403.
+//
+// Flow on a 401 (or at start-up for --client-credentials):
+//   1. refresh, if a refresh token is stored (single-flight in the process,
+//      and across processes through the store's lease, §1.6);
+//   2. otherwise sign in:
+//      discovery   PRM (challenge URL, path-inserted, root) -> resource check
+//                  -> AS metadata in the spec's order with the issuer check;
+//                  no PRM: the 2025-03-26 rules (origin metadata, then
+//                  /authorize, /token, /register)
+//      PKCE        refuse an AS whose metadata lacks S256
+//      client      --static-oauth-client-info > CIMD (--client-metadata-url,
+//                  when the AS supports it) > stored registration for this
+//                  issuer and redirect URI > DCR (application_type native,
+//                  auth method none > post > basic from metadata)
+//      grant       authorization code (browser; the callback listener is up
+//                  before the browser opens), device code, or
+//                  client credentials (secret basic/post or private_key_jwt)
+//      scope       pinned > challenge > PRM scopes_supported > omitted;
+//                  offline_access only when the AS lists it; on 403
+//                  insufficient_scope the union of old and new, at most twice
+//      resource    --resource, else PRM's `resource` verbatim, else the
+//                  server URL; never with --disable-resource-parameter
+//      callback    state compared in constant time (the callback server),
+//                  RFC 9207 iss checked against the issuer recorded before
+//                  the redirect
+//   3. tokens are saved in npm's store format (shared with npm mcp-remote).
+// Loop brakes: 5 sign-ins or 20 token writes within 30 s stop the attempts.
+// Error recovery: invalid_grant on refresh -> drop tokens, sign in again;
+// invalid_client -> drop the registration and tokens, register again (once).
+// Secrets (tokens, codes, verifiers, client secrets) are never logged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authenticator.h"
+#include "event_loop.h"
+#include "filesystem.h"
+#include "http.h"
+#include "log.h"
+#include "oauth_messages.h"
+#include "oauth_metadata.h"
+#include "options.h"
+#include "token_store.h"
+
+namespace mcpr {
+
+class CallbackServer;
+
+class OAuthClient : public Authenticator {
+ public:
+  OAuthClient(EventLoop& loop, HttpClient& http, Logger& log, const Options& options, FileSystem& fs,
+              std::string store_dir, std::string server_hash);
+  ~OAuthClient() override;
+
+  // AuthProvider
+  std::optional<std::string> AuthorizationHeader() override;
+  // Authenticator
+  void OnUnauthorized(const SendResult& result, Done done) override;
+  bool WantsRefreshBeforeSend() override;
+  void RefreshBeforeSend(Done done) override;
+
+  /// Milliseconds since the epoch (system clock; token expiry is wall time).
+  static std::int64_t NowMs();
+
+ private:
+  struct Fetched {
+    long status = 0;
+    std::string body;
+    std::string error;  // transport error, "" if an HTTP answer arrived
+    std::vector<std::string> www_authenticate;
+  };
+  using FetchDone = std::function<void(Fetched)>;
+
+  // Plumbing.
+  void Fetch(HttpRequest request, FetchDone done);
+  void PostForm(const std::string& url, FormParams params, bool with_client_auth, FetchDone done);
+  void AddClientAuth(FormParams* params, std::vector<std::pair<std::string, std::string>>* headers,
+                     const std::string& token_url);
+  void Finish(bool ok, const std::string& why);
+
+  // Steps.
+  void Begin(const SendResult* result);
+  void Discover(std::function<void(bool, std::string)> done);
+  void DiscoverPrm(std::vector<std::string> urls, std::size_t i, std::function<void(bool, std::string)> done);
+  void DiscoverAs(std::vector<std::string> urls, std::size_t i, std::string issuer,
+                  std::function<void(bool, std::string)> done);
+  void Refresh(std::function<void(bool ok, bool fatal, std::string why)> done);
+  void RefreshUnderLease(std::function<void(bool ok, bool fatal, std::string why)> done);
+  void WaitForSiblingRefresh(std::string old_access, int polls,
+                             std::function<void(bool ok, bool fatal, std::string why)> done);
+  void SignIn();
+  void EnsureClient(const std::string& redirect_uri, std::function<void(bool, std::string)> done);
+  void AuthorizationCodeFlow();
+  void OnCallbackCode(const std::string& code, const std::string& state, const std::string& iss, bool has_iss);
+  void ExchangeCode(const std::string& code, const std::string& state);
+  void ClientCredentialsFlow();
+  void DeviceFlow();
+  void PollDevice(std::string device_code, int interval_s, std::int64_t deadline_ms);
+  bool SaveTokens(const TokenResponse& response, const std::string* redeemed_refresh);
+  void HandleTokenError(const Fetched& f, const char* what);
+
+  std::string Resource() const;          // "" = do not send
+  std::string RedirectUri() const;
+  std::string ChooseAuthMethod() const;  // for DCR
+  bool PkceSupported(std::string* why) const;
+  void LoadStoredTokens();
+
+  EventLoop& loop_;
+  HttpClient& http_;
+  Logger& log_;
+  const Options& options_;
+  TokenStore store_;
+  std::optional<StoredTokens> tokens_;
+
+  // Discovery results.
+  bool discovered_ = false;
+  std::optional<ProtectedResourceMetadata> prm_;
+  std::string prm_url_;
+  std::string as_url_;
+  AuthServerMetadata as_;
+  bool as_from_metadata_ = false;
+
+  // The client registration in use.
+  std::string client_id_;
+  std::string client_secret_;
+  std::string auth_method_;   // none | client_secret_post | client_secret_basic | private_key_jwt
+  std::string private_key_pem_, signing_alg_;
+  bool client_from_static_ = false;
+
+  // The attempt in progress (one at a time; concurrent callers wait).
+  bool busy_ = false;
+  std::vector<Done> waiters_;
+  std::string challenge_scope_;
+  std::string requested_scope_;
+  bool force_sign_in_ = false;
+  bool registration_retried_ = false;
+  int step_ups_ = 0;
+  std::string pending_state_;
+  std::string pending_verifier_;
+  std::string pending_redirect_;
+  EventLoop::TimerId sign_in_timer_ = 0;
+  StormBrake sign_in_brake_ = StormBrake::SignIns();
+  StormBrake token_brake_ = StormBrake::TokenWrites();
+  std::unique_ptr<CallbackServer> own_server_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace mcpr
