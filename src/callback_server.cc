@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "crypto.h"
+#include "oauth_messages.h"
 #include "server_hash.h"
 #include "url.h"
 
@@ -413,8 +414,14 @@ void CallbackServer::HandleWaitForAuth(Connection& c, const HttpRequestHead& req
     Respond(c, 200, kTextHtml, "Authentication completed");
     return;
   }
-  const auto params = ParseQueryString(req.query);
-  if (FirstQueryValue(params, "poll") == std::optional<std::string>("false")) {
+  bool no_poll = false;
+  for (const auto& [key, value] : ParseFormUrlEncoded(req.query)) {
+    if (key == "poll") {
+      no_poll = value == "false";
+      break;  // the first occurrence counts
+    }
+  }
+  if (no_poll) {
     log_.Debug("Client requested no long poll, responding with 202");
     Respond(c, 202, kTextHtml, "Authentication in progress");
     return;
@@ -425,30 +432,32 @@ void CallbackServer::HandleWaitForAuth(Connection& c, const HttpRequestHead& req
 }
 
 void CallbackServer::HandleCallback(Connection& c, const HttpRequestHead& req) {
-  const auto params = ParseQueryString(req.query);
-  const auto state = FirstQueryValue(params, "state");
+  CallbackParams p = ParseCallbackQuery(req.query);
   bool expected = false;
-  if (state) {
-    for (const auto& s : expected_states_) expected = ConstantTimeEquals(s, *state) || expected;
+  if (!p.state.empty()) {
+    for (const auto& s : expected_states_) expected = ConstantTimeEquals(s, p.state) || expected;
   }
   if (!expected) {
     log_.Info("Ignoring an OAuth callback whose state is unknown or already used");
     Respond(c, 400, kTextPlain, "Invalid or expired state");
     return;
   }
-  const auto error = FirstQueryValue(params, "error");
-  if (error && !error->empty()) {
-    const auto description = FirstQueryValue(params, "error_description").value_or(*error);
-    log_.Info("Authorization failed: {} - {}", LogSafe(*error), LogSafe(description));
-    TakeExpectedState(*state);
+  if (!p.error.empty()) {
+    CallbackError failure;
+    failure.error = std::move(p.error);
+    failure.description =
+        p.error_description.empty() ? failure.error : std::move(p.error_description);
+    failure.state = p.state;
+    log_.Info("Authorization failed: {} - {}", LogSafe(failure.error),
+              LogSafe(failure.description));
+    TakeExpectedState(p.state);
     Respond(c, 400, kTextPlain,
             options_.auth_success_url.empty()
                 ? fmt::format("Authorization failed: {}\n\nYou may close this window and return "
                               "to the CLI.",
-                              description)
+                              failure.description)
                 : std::string("Authorization failed. You may close this window and return to "
                               "the CLI."));
-    CallbackError failure{*error, description, *state};
     std::weak_ptr<int> alive = alive_;
     loop_.Post([this, alive, failure = std::move(failure)] {
       if (alive.expired() || !on_error_) return;
@@ -457,26 +466,23 @@ void CallbackServer::HandleCallback(Connection& c, const HttpRequestHead& req) {
     });
     return;
   }
-  const auto code = FirstQueryValue(params, "code");
-  if (!code || code->empty()) {
+  if (p.code.empty()) {
     Respond(c, 400, kTextHtml, "Error: No authorization code received");
     return;
   }
-  TakeExpectedState(*state);
+  TakeExpectedState(p.state);
   log_.Info("Auth code received");
   CallbackResult result;
-  result.code = *code;
-  result.state = *state;
-  if (auto iss = FirstQueryValue(params, "iss")) {
-    result.iss = *iss;
-    result.has_iss = true;
-  }
+  result.code = std::move(p.code);
+  result.state = p.state;
+  result.iss = std::move(p.iss);
+  result.has_iss = p.has_iss;
   if (options_.auth_success_url.empty()) {
     Respond(c, 200, kTextHtml, kSuccessHtml);
   } else {
     c.phase = Phase::kHeld;
     c.hold = Hold::kBrowser;
-    c.held_state = *state;
+    c.held_state = p.state;
     ArmTimer(c, options_.auth_timeout);
   }
   std::weak_ptr<int> alive = alive_;

@@ -25,31 +25,6 @@ bool IsFieldValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 
 
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string FormDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
-               HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::string* HttpRequestHead::Find(std::string_view lower_name) const {
@@ -193,30 +168,6 @@ HttpRequestParser::Result HttpRequestParser::FinishHead() {
   if (head_.method != "GET") return Fail(405, "method not allowed");
   result_ = Result::kDone;
   return result_;
-}
-
-std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view piece = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (piece.empty()) continue;
-    const std::size_t eq = piece.find('=');
-    if (eq == std::string_view::npos) {
-      out.emplace_back(FormDecode(piece), std::string());
-    } else {
-      out.emplace_back(FormDecode(piece.substr(0, eq)), FormDecode(piece.substr(eq + 1)));
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> FirstQueryValue(
-    const std::vector<std::pair<std::string, std::string>>& pairs, std::string_view name) {
-  for (const auto& [key, value] : pairs)
-    if (key == name) return value;
-  return std::nullopt;
 }
 
 }  // namespace mcpr

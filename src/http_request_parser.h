@@ -31,14 +31,11 @@
 //        lines) or has more than kMaxFields fields
 // The outcome depends only on the bytes, never on how they were split
 // across Feed() calls (the tests split at every offset; the fuzzer checks).
-//
-// ParseQueryString decodes application/x-www-form-urlencoded pairs the way
-// Node's querystring does: '+' is a space, %XX is decoded, a malformed
-// escape is kept literally.
+// The query is left encoded: ParseFormUrlEncoded / ParseCallbackQuery
+// (oauth_messages.h) decode it.
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,12 +95,5 @@ class HttpRequestParser {
   std::string error_reason_;
   HttpRequestHead head_;
 };
-
-/// Decodes a query string ("a=1&b=x+y&c") into ordered pairs.
-std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view query);
-
-/// First value of `name` among `pairs`, or nullopt.
-std::optional<std::string> FirstQueryValue(
-    const std::vector<std::pair<std::string, std::string>>& pairs, std::string_view name);
 
 }  // namespace mcpr

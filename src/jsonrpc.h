@@ -79,7 +79,9 @@ PeekError PeekMessage(std::string_view text, Peek* out, std::string* why);
 std::string IdKey(std::string_view raw);
 
 /// Appends `s` as a JSON string literal (quotes included), escaping '"', '\\'
-/// and control characters (< 0x20) as JSON requires; bytes >= 0x80 are copied.
+/// and control characters (< 0x20) as JSON requires; well-formed UTF-8 is
+/// copied, and each byte of an ill-formed sequence becomes U+FFFD, so the
+/// result is always valid JSON.
 void AppendJsonString(std::string* out, std::string_view s);
 
 /// {"jsonrpc":"2.0","id":<raw_id>,"error":{"code":<code>,"message":"..."}}
@@ -87,7 +89,8 @@ void AppendJsonString(std::string* out, std::string_view s);
 std::string MakeErrorResponse(std::string_view raw_id, int code, std::string_view message);
 
 /// Decodes a JSON string token (with quotes) into UTF-8. Returns false if it
-/// is not a valid string token.
+/// is not a valid string token. Unpaired surrogate escapes ("\ud800") decode
+/// to U+FFFD (IdKey instead keeps them distinct).
 bool DecodeJsonString(std::string_view token, std::string* out);
 
 }  // namespace mcpr

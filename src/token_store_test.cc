@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1175,9 +1176,10 @@ TEST_F(TokenStoreNpmLiveTest, WeReadWhatNpmWritesByteForByte) {
   ASSERT_TRUE(ours.store.SaveClientInfo(golden::kDcrWithIssuer));
   ASSERT_TRUE(ours.store.SaveCodeVerifier(golden::kFlowState, golden::kVerifier));
   ASSERT_TRUE(ours.store.SaveDiscoveryState(golden::kFlowState, golden::Discovery()));
-  for (const std::string name : {std::string("tokens.json"), std::string("client_info.json"),
-                                 fmt::format("code_verifier_{}.txt", golden::kFlowState),
-                                 fmt::format("discovery_state_{}.json", golden::kFlowState)}) {
+  const std::vector<std::string> names = {"tokens.json", "client_info.json",
+                                          fmt::format("code_verifier_{}.txt", golden::kFlowState),
+                                          fmt::format("discovery_state_{}.json", golden::kFlowState)};
+  for (const std::string& name : names) {
     EXPECT_EQ(*ours.fs.Get(name), Bytes(name)) << name;
   }
   EXPECT_EQ(logs_.find("Error"), std::string::npos) << logs_;
