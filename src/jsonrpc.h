@@ -61,7 +61,6 @@ struct Peek {
   /// and --ignore-tool). Empty otherwise.
   std::string name;
   bool has_name = false;
-  /// params._meta.progressToken present (any type) - informational.
   std::vector<Span> items;  // batch elements (kBatch only)
 };
 

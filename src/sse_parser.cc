@@ -14,6 +14,7 @@ namespace mcpr {
 namespace {
 
 constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
+constexpr std::size_t kKeepCapacity = 1 << 20;  // buffers above this are released after use
 
 // First CR or LF in [p, end), or end.
 const char* FindEol(const char* p, const char* end) {
@@ -66,8 +67,9 @@ bool SseParser::Feed(std::string_view chunk, Sink& sink) {
       ok = ProcessLine(piece, sink);
     } else {
       line_.append(piece);
-      ok = ProcessLine(line_, sink);
+      ok = TakeDataLine() || ProcessLine(line_, sink);
       line_.clear();
+      if (line_.capacity() > kKeepCapacity) line_.shrink_to_fit();
     }
     if (!ok) return Fail();
     p = eol + 1;
@@ -79,6 +81,20 @@ bool SseParser::Feed(std::string_view chunk, Sink& sink) {
       }
     }
   }
+  return true;
+}
+
+// A big "data:" line that was cut across chunks already sits in line_:
+// when it starts the event's data, move it into data_ instead of copying,
+// so a 10 MB event costs one 10 MB buffer, not two.
+bool SseParser::TakeDataLine() {
+  if (!data_.empty() || line_.size() < kKeepCapacity || line_.compare(0, 5, "data:") != 0) return false;
+  std::size_t skip = line_.size() > 5 && line_[5] == ' ' ? 6 : 5;
+  if (line_.size() + 1 > max_event_) return false;  // let ProcessLine report the cap
+  data_ = std::move(line_);  // (swap() trips a GCC 12 -Wrestrict false positive)
+  line_ = std::string();
+  data_.erase(0, skip);
+  data_.push_back('\n');
   return true;
 }
 
@@ -142,6 +158,7 @@ void SseParser::Dispatch(Sink& sink) {
   event.id = last_event_id_;
   sink.OnEvent(event);
   data_.clear();
+  if (data_.capacity() > kKeepCapacity) data_.shrink_to_fit();  // don't hold a big event's buffer
   type_.clear();
 }
 

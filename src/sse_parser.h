@@ -57,6 +57,7 @@ class SseParser {
 
  private:
   bool ProcessLine(std::string_view line, Sink& sink);
+  bool TakeDataLine();
   void Dispatch(Sink& sink);
   bool Fail();
 

@@ -236,3 +236,38 @@ TEST(SseParserTest, SplitInvariance) {
 
 }  // namespace
 }  // namespace mcpr
+
+namespace mcpr {
+namespace {
+
+// A data line of several MiB arrives in many chunks (the 10 MB tool result
+// case): the event must be intact whatever the chunking, with or without
+// the optional space, as the first or a later data line, and the cap must
+// still apply.
+TEST(SseParserTest, BigDataLineAcrossChunks) {
+  std::string payload(3u << 20, 'x');
+  for (std::size_t i = 0; i < payload.size(); i += 4099) payload[i] = static_cast<char>('a' + i % 26);
+  for (const char* prefix : {"data: ", "data:"}) {
+    const std::string stream = "id: 7\n" + std::string(prefix) + payload + "\ndata: tail\n\n";
+    for (std::size_t chunk : {std::size_t{65536}, std::size_t{1000003}}) {
+      std::vector<std::string_view> chunks;
+      for (std::size_t i = 0; i < stream.size(); i += chunk) chunks.push_back(std::string_view(stream).substr(i, chunk));
+      const Out out = ParseChunks(8u << 20, chunks);
+      ASSERT_EQ(out.size(), 2u);
+      EXPECT_EQ(out[0], "E:message|" + payload + "\ntail|7");
+      EXPECT_EQ(out[1], "LAST:7");
+    }
+  }
+  // A second big data line is appended after the first one.
+  const std::string two = "data: " + payload + "\ndata: " + payload + "\n\n";
+  std::vector<std::string_view> chunks;
+  for (std::size_t i = 0; i < two.size(); i += 65536) chunks.push_back(std::string_view(two).substr(i, 65536));
+  const Out out = ParseChunks(8u << 20, chunks);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], "E:message|" + payload + "\n" + payload + "|");
+  // The cap applies to a big line exactly as to small ones.
+  EXPECT_EQ(ParseChunks(2u << 20, chunks).front(), "FAILED");
+}
+
+}  // namespace
+}  // namespace mcpr
