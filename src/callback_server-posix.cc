@@ -13,7 +13,7 @@
 namespace mcpr::loopback_net {
 namespace {
 
-bool MakeNonBlockingCloexec(int fd) {
+[[maybe_unused]] bool MakeNonBlockingCloexec(int fd) {
   const int fl = fcntl(fd, F_GETFL, 0);
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return false;
   const int fdfl = fcntl(fd, F_GETFD, 0);

@@ -12,7 +12,9 @@
 #include <functional>
 #include <map>
 
+#include "filesystem.h"
 #include "http_curl.h"
+#include "oauth_client.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "options.h"
@@ -257,8 +259,10 @@ int RunClientMain(const std::vector<std::string>& args) {
   if (const char* ca = std::getenv("NODE_EXTRA_CA_CERTS")) net.extra_ca_file = ca;
   net.user_agent = "mcp-remote-client/" MCPR_VERSION " (native)";
   CurlHttpClient http(loop, net);
+  RealFileSystem fs;
+  std::unique_ptr<OAuthClient> oauth = MakeOAuthClient(loop, http, log, opts, fs);
   ClientDriver driver(loop, log, opts);
-  Proxy proxy(loop, http, log, opts, driver);
+  Proxy proxy(loop, http, log, opts, driver, oauth.get());
   driver.set_proxy(&proxy);
   driver.on_finished = [&] {
     loop.AddTimer(Millis(3000), [&] { loop.Stop(); });  // bound the DELETE

@@ -9,8 +9,8 @@
 //    (created O_CREAT|O_EXCL|O_CLOEXEC, mode 0600), is written in full,
 //    fsync'ed, then rename(2)d over `path`. On any failure the temp file is
 //    unlinked and `path` keeps its previous contents. The temp name is the
-//    one npm mcp-remote uses, so npm's 10-minute sweep of flow files also
-//    collects temp files either of us left behind after a crash.
+//    one npm mcp-remote uses; a crash can still leave one behind, which
+//    TokenStore::SweepStale (and, for flow files, npm's sweep) removes.
 //  - CreateExclusive creates `path` only if it does not exist, with its
 //    full contents visible at once: the data is written to a private temp
 //    file which is then link(2)ed to `path` (EEXIST if it exists). npm opens

@@ -54,6 +54,7 @@
 namespace mcpr {
 
 class CallbackServer;
+class Coordinator;
 
 class OAuthClient : public Authenticator {
  public:
@@ -100,6 +101,8 @@ class OAuthClient : public Authenticator {
   void SignIn();
   void EnsureClient(const std::string& redirect_uri, std::function<void(bool, std::string)> done);
   void AuthorizationCodeFlow();
+  void LeaderSignIn();
+  void RetireCoordinator();
   void OnCallbackCode(const std::string& code, const std::string& state, const std::string& iss, bool has_iss);
   void ExchangeCode(const std::string& code, const std::string& state);
   void ClientCredentialsFlow();
@@ -150,7 +153,7 @@ class OAuthClient : public Authenticator {
   EventLoop::TimerId sign_in_timer_ = 0;
   StormBrake sign_in_brake_ = StormBrake::SignIns();
   StormBrake token_brake_ = StormBrake::TokenWrites();
-  std::unique_ptr<CallbackServer> own_server_;
+  std::unique_ptr<Coordinator> coordinator_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

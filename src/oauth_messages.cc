@@ -354,11 +354,12 @@ CallbackParams ParseCallbackQuery(std::string_view query) {
   CallbackParams out;
   bool seen_code = false, seen_state = false, seen_iss = false, seen_error = false,
        seen_desc = false, seen_uri = false;
-  for (auto& [key, value] : ParseFormUrlEncoded(query)) {
-    auto take = [&value](bool* seen, std::string* field) {
+  for (auto& pair : ParseFormUrlEncoded(query)) {
+    const std::string& key = pair.first;
+    auto take = [&pair](bool* seen, std::string* field) {
       if (*seen) return;
       *seen = true;
-      *field = std::move(value);
+      *field = std::move(pair.second);
     };
     if (key == "code") {
       take(&seen_code, &out.code);

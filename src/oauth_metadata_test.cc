@@ -124,7 +124,7 @@ TEST(ParsePrmTest, Errors) {
       R"({"resource":"https://h","authorization_servers":[]})",          // empty AS list
       R"({"resource":"https://h","authorization_servers":"https://a"})", // not an array
       R"({"resource":"https://h","authorization_servers":[1]})",         // non-string
-      R"({"resource":"https://h","authorization_servers":["javascript:alert(1)"]})",
+      R"j({"resource":"https://h","authorization_servers":["javascript:alert(1)"]})j",
       R"({"resource":"https://h","authorization_servers":["https://a"],"scopes_supported":"a b"})",
       R"({"resource":"https://h","authorization_servers":["https://a"],"scopes_supported":[null]})",
       R"({"resource":"https://h","authorization_servers":["https://a"]} trailing)",
@@ -331,7 +331,7 @@ TEST(ParseAsMetadataTest, EndpointsMustBeHttpsUnlessLoopback) {
 
 TEST(ParseAsMetadataTest, HostileEndpointsRejected) {
   const char* bad[] = {
-      R"({"issuer":"i","token_endpoint":"javascript:alert(1)"})",
+      R"j({"issuer":"i","token_endpoint":"javascript:alert(1)"})j",
       R"({"issuer":"i","token_endpoint":"https://a/t","authorization_endpoint":"file:///etc/passwd"})",
       R"({"issuer":"i","token_endpoint":"https://a/t","registration_endpoint":"data:text/html,x"})",
       R"({"issuer":"i","token_endpoint":"https://a/t","revocation_endpoint":"ftp://a/r"})",

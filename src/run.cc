@@ -5,11 +5,14 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 
+#include "filesystem.h"
 #include "http_curl.h"
+#include "oauth_client.h"
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
@@ -52,6 +55,12 @@ int ParseCommandLine(const std::vector<std::string>& args, const std::string& pr
   return -1;
 }
 
+std::optional<std::string> GetEnvOpt(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
 std::string GetEnv(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
@@ -61,13 +70,7 @@ void SetUpLogging(const Options& opts, const std::vector<std::string>& warnings,
   log->set_silent(opts.silent);
   log->set_debug(opts.debug);
   if (opts.debug) {
-    std::string hash = ServerUrlHash(opts);
-    std::string base = ConfigBaseDir([](const std::string& n) -> std::optional<std::string> {
-      const char* v = std::getenv(n.c_str());
-      if (!v) return std::nullopt;
-      return std::string(v);
-    });
-    log->OpenDebugFile(DebugLogPath(StoreDir(base), hash));
+    log->OpenDebugFile(DebugLogPath(StoreDir(ConfigBaseDir(GetEnvOpt)), ServerUrlHash(opts)));
   }
   for (const auto& w : warnings) log->Warn("{}", w);
   if (!opts.headers.empty()) {
@@ -110,6 +113,19 @@ class LineToProxy : public LineFramer::Sink {
 
 }  // namespace
 
+std::unique_ptr<OAuthClient> MakeOAuthClient(EventLoop& loop, HttpClient& http, Logger& log, const Options& opts,
+                                             FileSystem& fs) {
+  // A static Authorization header wins over OAuth on every request (npm's
+  // precedence), so signing in would be pointless: a 401 is just an error.
+  for (const auto& h : opts.headers) {
+    std::string lower = h.name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "authorization") return nullptr;
+  }
+  return std::make_unique<OAuthClient>(loop, http, log, opts, fs, StoreDir(ConfigBaseDir(GetEnvOpt)),
+                                       ServerUrlHash(opts));
+}
+
 int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
   // 1. Parse the command line exactly as npm mcp-remote 0.15.1 does (§1.1).
   Options opts;
@@ -124,10 +140,15 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
   EventLoop loop;
   CurlHttpClient http(loop, StartNetwork(opts));
 
-  // 4. Host stdio <-> proxy core. Nothing is sent until the host's
+  // 4. OAuth: stored tokens are loaded now; a sign-in starts only when the
+  //    server answers 401 (§1.8).
+  RealFileSystem fs;
+  std::unique_ptr<OAuthClient> oauth = MakeOAuthClient(loop, http, log, opts, fs);
+
+  // 5. Host stdio <-> proxy core. Nothing is sent until the host's
   //    initialize arrives; that message also picks the transport (§1.9.1).
   HostOutput out(io.output_fd);
-  Proxy proxy(loop, http, log, opts, out);
+  Proxy proxy(loop, http, log, opts, out, oauth.get());
   LineToProxy line_sink(proxy);
   bool stopping = false;
   auto stop = [&](Millis grace, const char* why) {
@@ -157,7 +178,7 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
   }
   log.Info("Proxy ready: local stdio <-> {} (transport strategy {})", opts.server_url, StrategyName(opts.transport));
 
-  // 5. Relay until the host leaves or a signal arrives.
+  // 6. Relay until the host leaves or a signal arrives.
   if (!loop.Run()) {
     log.Error("Fatal error: the network event loop failed");
     return 1;

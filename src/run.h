@@ -2,10 +2,23 @@
 // tests share one pipeline.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace mcpr {
+
+class EventLoop;
+class HttpClient;
+class Logger;
+class FileSystem;
+class OAuthClient;
+struct Options;
+
+/// The OAuth client for these options, or nullptr when a static
+/// Authorization header makes OAuth pointless.
+std::unique_ptr<OAuthClient> MakeOAuthClient(EventLoop& loop, HttpClient& http, Logger& log, const Options& opts,
+                                             FileSystem& fs);
 
 struct RunIo {
   int input_fd = 0;

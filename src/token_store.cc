@@ -5,6 +5,7 @@
 #include "token_store.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -94,15 +95,25 @@ std::string NumberText(const json::value& v) {
 
 std::string Quote(std::string_view s) { return JsJsonQuote(ToWellFormedUtf8(s)); }
 
+// indent >= 0: JSON.stringify(v, null, 2) at that depth; indent < 0:
+// JSON.stringify(v), compact.
 void AppendValue(std::string& out, const json::value& v, int indent);
 
-// One "key": value member line of an object printed at `indent`.
+void AppendBreak(std::string& out, int indent) {
+  if (indent < 0) return;
+  out += '\n';
+  out.append(static_cast<std::size_t>(indent), ' ');
+}
+
+int Deeper(int indent) { return indent < 0 ? indent : indent + 2; }
+
+// One "key": value member of an object printed at `indent`.
 void AppendMember(std::string& out, bool first, std::string_view key, const json::value& v, int indent) {
-  out += first ? "{\n" : ",\n";
-  out.append(static_cast<std::size_t>(indent + 2), ' ');
+  out += first ? "{" : ",";
+  AppendBreak(out, Deeper(indent));
   out += Quote(key);
-  out += ": ";
-  AppendValue(out, v, indent + 2);
+  out += indent < 0 ? ":" : ": ";
+  AppendValue(out, v, Deeper(indent));
 }
 
 void CloseObject(std::string& out, bool empty, int indent) {
@@ -110,8 +121,7 @@ void CloseObject(std::string& out, bool empty, int indent) {
     out += "{}";
     return;
   }
-  out += '\n';
-  out.append(static_cast<std::size_t>(indent), ' ');
+  AppendBreak(out, indent);
   out += '}';
 }
 
@@ -139,13 +149,12 @@ void AppendValue(std::string& out, const json::value& v, int indent) {
       }
       bool first = true;
       for (const json::value& e : a) {
-        out += first ? "[\n" : ",\n";
+        out += first ? "[" : ",";
         first = false;
-        out.append(static_cast<std::size_t>(indent + 2), ' ');
-        AppendValue(out, e, indent + 2);
+        AppendBreak(out, Deeper(indent));
+        AppendValue(out, e, Deeper(indent));
       }
-      out += '\n';
-      out.append(static_cast<std::size_t>(indent), ' ');
+      AppendBreak(out, indent);
       out += ']';
       return;
     }
@@ -160,6 +169,12 @@ void AppendValue(std::string& out, const json::value& v, int indent) {
       return;
     }
   }
+}
+
+std::string CompactText(const json::value& v) {
+  std::string out;
+  AppendValue(out, v, -1);
+  return out;
 }
 
 // A JS object under construction: members in insertion order. Set replaces
@@ -210,18 +225,100 @@ std::string Stringify(const JsObject& o) {
 // ---------------------------------------------------------------------------
 // JSON.parse + zod
 
+// Builds a json::value like json::parser does, except that doubles are
+// re-read from their text with std::from_chars: Boost.JSON 1.81's own
+// conversion can be one ulp off, and JSON.parse rounds correctly.
+class PreciseHandler {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  PreciseHandler() { stack_.reset(); }
+  json::value Release() { return stack_.release(); }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    stack_.push_array(n);
+    return true;
+  }
+  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    stack_.push_object(n);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_string(s);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    stack_.push_key(s);
+    return true;
+  }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(int64_t i, json::string_view, json::error_code&) {
+    number_.clear();
+    stack_.push_int64(i);
+    return true;
+  }
+  bool on_uint64(uint64_t u, json::string_view, json::error_code&) {
+    number_.clear();
+    stack_.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, json::string_view s, json::error_code&) {
+    number_.append(s.data(), s.size());
+    double exact = 0;
+    const auto res = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
+    if (res.ec == std::errc() && res.ptr == number_.data() + number_.size()) d = exact;
+    number_.clear();
+    stack_.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    stack_.push_bool(b);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    stack_.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  json::value_stack stack_;
+  std::string number_;
+};
+
 std::optional<json::value> ParseJson(std::string_view text, std::string* why) {
   // Node decodes the file as UTF-8 with U+FFFD for bad bytes before parsing.
   const std::string wf = ToWellFormedUtf8(text);
   json::parse_options opt;
   opt.max_depth = 256;
+  json::basic_parser<PreciseHandler> parser(opt);
   json::error_code ec;
-  json::value v = json::parse(wf, ec, json::storage_ptr(), opt);
+  const std::size_t n = parser.write_some(false, wf.data(), wf.size(), ec);
+  if (!ec && n != wf.size()) ec = json::error::extra_data;
   if (ec) {
     *why = fmt::format("not valid JSON ({})", ec.message());
     return std::nullopt;
   }
-  return v;
+  return parser.handler().Release();
 }
 
 bool IsNumber(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
@@ -478,14 +575,25 @@ bool ParseTokens(std::string_view text, StoredTokens* tokens, JsObject* ordered,
   return true;
 }
 
-// {...OAuthTokensSchema.parse(response)} in zod's member order.
+// {...OAuthTokensSchema.parse(body)}: the token response as the SDK hands it
+// to saveTokens, in zod's member order.
 void SpreadResponse(JsObject& o, const TokenResponse& r) {
+  constexpr std::size_t kResponseFieldCount = 6;  // OAuthTokensSchema, before .extend()
+  if (!r.raw_json.empty()) {
+    std::string why;
+    const std::optional<json::value> v = ParseJson(r.raw_json, &why);
+    JsObject parsed;
+    if (v && v->is_object() && ApplySchema(v->get_object(), kTokenFields, kResponseFieldCount, &parsed, &why)) {
+      for (auto& [key, value] : parsed) Set(o, key, std::move(value));
+      return;
+    }
+  }
   Set(o, "access_token", json::string(r.access_token));
-  if (r.id_token) Set(o, "id_token", json::string(*r.id_token));
+  if (!r.id_token.empty()) Set(o, "id_token", json::string(r.id_token));
   Set(o, "token_type", json::string(r.token_type));
   if (r.expires_in) Set(o, "expires_in", json::value(*r.expires_in));
-  if (r.scope) Set(o, "scope", json::string(*r.scope));
-  if (r.refresh_token) Set(o, "refresh_token", json::string(*r.refresh_token));
+  if (!r.scope.empty()) Set(o, "scope", json::string(r.scope));
+  if (!r.refresh_token.empty()) Set(o, "refresh_token", json::string(r.refresh_token));
 }
 
 // npm's saveTokens: {...tokens, expires_at: tokens.expires_at ?? (tokens.expires_in
@@ -618,9 +726,12 @@ bool TokenStore::Restamp(const StoredTokens& stored, const std::string& issuer,
   if (!ParseTokens(stored.raw_json, &reparsed, &o, &why)) {
     // Built by hand rather than loaded: lay the fields out in schema order.
     o.clear();
-    TokenResponse r{stored.access_token, stored.token_type, stored.id_token,
-                    stored.expires_in,   stored.scope,      stored.refresh_token};
-    SpreadResponse(o, r);
+    Set(o, "access_token", json::string(stored.access_token));
+    if (stored.id_token) Set(o, "id_token", json::string(*stored.id_token));
+    Set(o, "token_type", json::string(stored.token_type));
+    if (stored.expires_in) Set(o, "expires_in", json::value(*stored.expires_in));
+    SetOptional(o, "scope", stored.scope);
+    SetOptional(o, "refresh_token", stored.refresh_token);
     if (stored.expires_at_ms) Set(o, "expires_at", json::value(*stored.expires_at_ms));
     SetOptional(o, "requested_scope", stored.requested_scope);
     SetOptional(o, "issuer", stored.issuer);
@@ -767,8 +878,8 @@ std::optional<DiscoveryState> TokenStore::LoadDiscoveryState(std::string_view st
     } else {
       d.authorization_server_url = std::string(url->get_string());
       if (rm_url != nullptr) d.resource_metadata_url = std::string(rm_url->get_string());
-      if (rm != nullptr) d.resource_metadata_json = json::serialize(*rm);
-      if (asm_ != nullptr) d.authorization_server_metadata_json = json::serialize(*asm_);
+      if (rm != nullptr) d.resource_metadata_json = CompactText(*rm);
+      if (asm_ != nullptr) d.authorization_server_metadata_json = CompactText(*asm_);
       warned_.erase(fmt::format("{}_{}", hash_, name));
       return d;
     }

@@ -56,19 +56,9 @@
 
 #include "filesystem.h"
 #include "log.h"
+#include "oauth_messages.h"  // TokenResponse
 
 namespace mcpr {
-
-/// A token endpoint's answer, already validated (the SDK's OAuthTokensSchema:
-/// access_token and token_type required, expires_in coerced to a number).
-struct TokenResponse {
-  std::string access_token;
-  std::string token_type;
-  std::optional<std::string> id_token;
-  std::optional<int64_t> expires_in;
-  std::optional<std::string> scope;
-  std::optional<std::string> refresh_token;
-};
 
 /// <hash>_tokens.json as read back (OAuthTokensWithExpiresAtSchema).
 struct StoredTokens {
@@ -97,7 +87,8 @@ struct StoredClientInfo {
 };
 
 /// What discovery found for one sign-in (SEP-2352 issuer binding). The two
-/// metadata documents are JSON object texts, kept in their own key order.
+/// metadata documents are JSON object texts; their members keep their order
+/// (written pretty-printed, read back as compact JSON.stringify text).
 struct DiscoveryState {
   std::string authorization_server_url;
   std::optional<std::string> resource_metadata_url;
@@ -122,8 +113,12 @@ class TokenStore {
   std::optional<StoredTokens> Load();
 
   /// After an authorization-code (or device / client-credentials) exchange:
-  /// writes {...response, issuer, expires_at, requested_scope}. expires_at =
-  /// now + expires_in*1000 when expires_in is non-zero. nullopt issuer or
+  /// writes {...response, issuer, expires_at, requested_scope}, where
+  /// `response` is the SDK's OAuthTokensSchema view of response.raw_json
+  /// (unknown members dropped, expires_in coerced, values kept exactly) or,
+  /// when raw_json is empty or does not satisfy that schema, the struct's
+  /// fields (an empty string counts as absent). expires_at = now +
+  /// expires_in*1000 when expires_in is non-zero. nullopt issuer or
   /// requested_scope leaves the key out. Sweeps stale flow files afterwards.
   bool Save(const TokenResponse& response, int64_t now_ms, const std::optional<std::string>& requested_scope,
             const std::optional<std::string>& issuer, std::string* error = nullptr);
@@ -136,7 +131,8 @@ class TokenStore {
                      std::string* error = nullptr);
 
   /// Re-saves stored tokens with an issuer stamp (the SDK's re-stamp of a
-  /// pre-SEP-2352 file), keeping every stored value exactly.
+  /// pre-SEP-2352 file). The values come from stored.raw_json when it parses
+  /// (so they survive exactly), else from the struct's fields.
   bool Restamp(const StoredTokens& stored, const std::string& issuer,
                const std::optional<std::string>& requested_scope, int64_t now_ms, std::string* error = nullptr);
 

@@ -184,14 +184,19 @@ constexpr char kFallbackScope[] = "openid email profile";
 constexpr char kFlowState[] = "3f1c2a9e-5b7d-4e21-9c0a-1d2e3f4a5b6c";
 constexpr char kVerifier[] = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
+// TokenResponse is oauth_messages.h's: the parsed fields plus the body.
 TokenResponse CodeResponse() {
   TokenResponse r;
   r.access_token = "at-1\xC3\xA9\"\\/\n";  // é, a quote, a backslash, a slash, a newline
   r.token_type = "Bearer";
   r.id_token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.";
-  r.expires_in = 3600;  // sent as the string "3600"; the SDK coerces it
+  r.expires_in = 3600;
   r.scope = "mcp:read";
   r.refresh_token = "rt-1";
+  // CODE_RESPONSE: members in no particular order, an unknown one, expires_in as a string.
+  r.raw_json = R"({"token_type":"Bearer","scope":"mcp:read","refresh_token":"rt-1","ext_expires_in":7200,)"
+               R"("expires_in":"3600","id_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.",)"
+               R"("access_token":"at-1\u00e9\"\\/\n"})";
   return r;
 }
 TokenResponse MinimalResponse() {
@@ -199,6 +204,7 @@ TokenResponse MinimalResponse() {
   r.access_token = "at-4";
   r.token_type = "Bearer";
   r.expires_in = 0;
+  r.raw_json = R"({"access_token":"at-4","token_type":"Bearer","expires_in":0})";
   return r;
 }
 TokenResponse RefreshResponse() {
@@ -206,6 +212,11 @@ TokenResponse RefreshResponse() {
   r.access_token = "at-2";
   r.token_type = "bearer";
   r.expires_in = 1800;
+  r.raw_json = R"({"expires_in":1800,"access_token":"at-2","token_type":"bearer"})";
+  return r;
+}
+TokenResponse WithoutBody(TokenResponse r) {
+  r.raw_json.clear();
   return r;
 }
 // JSON.stringify(RESTAMP_STORED, null, 2)
@@ -253,6 +264,9 @@ TEST(TokenStoreGoldenTest, CodeExchangeTokensMatchNpmBytes) {
   Fixture f;
   ASSERT_TRUE(f.store.Save(golden::CodeResponse(), kNow, golden::kStaticScope, golden::kIssuer));
   EXPECT_EQ(*f.fs.Get("tokens.json"), golden::Read("tokens_code.json"));
+  // From the parsed fields alone (no body): the same bytes.
+  ASSERT_TRUE(f.store.Save(golden::WithoutBody(golden::CodeResponse()), kNow, golden::kStaticScope, golden::kIssuer));
+  EXPECT_EQ(*f.fs.Get("tokens.json"), golden::Read("tokens_code.json"));
 }
 
 TEST(TokenStoreGoldenTest, MinimalTokensMatchNpmBytes) {
@@ -267,6 +281,9 @@ TEST(TokenStoreGoldenTest, RefreshedTokensMatchNpmBytes) {
   // response had none; no issuer stamp.
   Fixture f;
   ASSERT_TRUE(f.store.SaveRefreshed(golden::RefreshResponse(), "rt-1", kNow, golden::kFallbackScope, std::nullopt));
+  EXPECT_EQ(*f.fs.Get("tokens.json"), golden::Read("tokens_refresh.json"));
+  ASSERT_TRUE(f.store.SaveRefreshed(golden::WithoutBody(golden::RefreshResponse()), "rt-1", kNow,
+                                    golden::kFallbackScope, std::nullopt));
   EXPECT_EQ(*f.fs.Get("tokens.json"), golden::Read("tokens_refresh.json"));
 }
 
@@ -493,14 +510,38 @@ TEST(TokenStoreTest, SaveRefreshedKeepsOrRotatesTheRefreshToken) {
   EXPECT_FALSE(t->requested_scope);
   EXPECT_EQ(t->expires_at_ms, kNow + 1'800'000);
 
-  r.refresh_token = "rt-new";  // rotated: replaced in place, still the first member
+  r.raw_json = R"({"access_token":"at-2","token_type":"bearer","refresh_token":"rt-new"})";  // rotated
   ASSERT_TRUE(f.store.SaveRefreshed(r, "rt-old", kNow, "s", std::nullopt));
+  // Replaced in place: still the first member.
   EXPECT_EQ(f.fs.Get("tokens.json")->rfind("{\n  \"refresh_token\": \"rt-new\",\n  \"access_token\"", 0), 0u);
   EXPECT_EQ(f.store.Load()->refresh_token, "rt-new");
 
   // A fresh sign-in without a refresh token does not inherit the old one.
   ASSERT_TRUE(f.store.Save(golden::MinimalResponse(), kNow, "s", std::nullopt));
   EXPECT_FALSE(f.store.Load()->refresh_token);
+}
+
+TEST(TokenStoreTest, SaveKeepsTheBodyValuesTheSdkWould) {
+  // What OAuthTokensSchema keeps and npm writes: an empty scope, a fractional
+  // and a negative expires_in (the parsed struct drops or clamps these).
+  Fixture f;
+  TokenResponse r;
+  r.access_token = "a";
+  r.token_type = "Bearer";
+  r.raw_json = R"({"access_token":"a","token_type":"Bearer","expires_in":3599.5,"scope":""})";
+  ASSERT_TRUE(f.store.Save(r, kNow, std::nullopt, std::nullopt));
+  EXPECT_EQ(*f.fs.Get("tokens.json"),
+            "{\n  \"access_token\": \"a\",\n  \"token_type\": \"Bearer\",\n  \"expires_in\": 3599.5,\n"
+            "  \"scope\": \"\",\n  \"expires_at\": 1795541399500\n}");
+  r.raw_json = R"({"access_token":"a","token_type":"Bearer","expires_in":-1})";
+  ASSERT_TRUE(f.store.Save(r, kNow, std::nullopt, std::nullopt));
+  EXPECT_EQ(f.store.Load()->expires_at_ms, kNow - 1000);
+  // A body the SDK would refuse (no token_type) falls back to the fields.
+  r.raw_json = R"({"access_token":"a"})";
+  r.scope = "s";
+  ASSERT_TRUE(f.store.Save(r, kNow, std::nullopt, std::nullopt));
+  EXPECT_EQ(*f.fs.Get("tokens.json"),
+            "{\n  \"access_token\": \"a\",\n  \"token_type\": \"Bearer\",\n  \"scope\": \"s\"\n}");
 }
 
 TEST(TokenStoreTest, RestampOfAHandBuiltRecord) {
@@ -523,7 +564,7 @@ TEST(TokenStoreTest, WriteFailureKeepsPreviousTokens) {
     const std::string before = *f.fs.Get("tokens.json");
     const std::size_t files_before = f.fs.files.size();
     f.fs.fail_writes = err;
-    TokenResponse r = golden::RefreshResponse();
+    TokenResponse r = golden::WithoutBody(golden::RefreshResponse());
     r.access_token = "SECRET-NEW";
     std::string error;
     EXPECT_FALSE(f.store.Save(r, kNow, "s", golden::kIssuer, &error));
@@ -1199,7 +1240,7 @@ TEST_F(TokenStoreNpmLiveTest, NpmRefreshOutputReadsBack) {
   EXPECT_FALSE(std::filesystem::exists(store_.PathFor("refresh_in_progress.json")));
 
   Fixture ours;
-  ASSERT_TRUE(ours.store.SaveRefreshed(golden::RefreshResponse(), "rt-1", kNow, golden::kStaticScope, std::nullopt));
+  ASSERT_TRUE(ours.store.SaveRefreshed(golden::RefreshResponse(), "rt-1", kNow, golden::kFallbackScope, std::nullopt));
   EXPECT_EQ(*ours.fs.Get("tokens.json"), Bytes("tokens.json"));
 }
 

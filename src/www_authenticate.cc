@@ -1,6 +1,5 @@
 #include "www_authenticate.h"
 
-#include <algorithm>
 
 namespace mcpr {
 

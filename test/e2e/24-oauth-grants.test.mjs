@@ -2,13 +2,14 @@
 //  (f) --device-code: RFC 8628 device authorization, polled token endpoint (auto-approved after
 //      the first poll), no browser;
 //  (g) --client-credentials with a pre-registered confidential client (--static-oauth-client-info,
-//      secret from ${VAR}), client_secret_basic and client_secret_post.
+//      secret from ${VAR}), client_secret_basic and client_secret_post;
+//  and the authorization-code flow with a pre-registered client (AS without DCR, fixed callback port).
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   PROXY_BIN, cleanupAll, startAuthServer, oauthSetup, connectProxyWith, browserOpens, readTokens,
-  callText,
+  callText, closedPort, storeFiles,
 } from './lib.mjs';
 
 afterEach(cleanupAll);
@@ -61,3 +62,30 @@ for (const method of ['client_secret_basic', 'client_secret_post']) {
     await px.close();
   });
 }
+
+test('pre-registered client (--static-oauth-client-info, no DCR): browser sign-in with client_secret_basic', { timeout: 90000 }, async () => {
+  const secret = `pre-secret-${randomBytes(12).toString('hex')}`;
+  const port = await closedPort();
+  const as = await startAuthServer([
+    '--no-dcr', '--auth-methods', 'client_secret_basic',
+    '--static-client', JSON.stringify({
+      client_id: 'pre-client', client_secret: secret, token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [`http://localhost:${port}/oauth/callback`], grant_types: ['authorization_code', 'refresh_token'],
+    }),
+  ]);
+  const s = oauthSetup();
+  const px = await connectProxyWith(PROXY_BIN, as.url, [
+    String(port), '--static-oauth-client-info', '{"client_id":"pre-client","client_secret":"${PRE_SECRET}"}',
+  ], { env: s.env({ PRE_SECRET: secret }) });
+  const who = JSON.parse(await callText(px, 'whoami'));
+  assert.equal(who.client_id, 'pre-client');
+  assert.equal(who.grant, 'authorization_code');
+  const c = await as.counts();
+  assert.equal(c.registrations, 0);
+  assert.equal(browserOpens(s.browserLog).length, 1);
+  assert.ok(c.token_client_auth.client_secret_basic >= 1, 'HTTP Basic at the token endpoint');
+  assert.equal(c.invalid_client, 0);
+  assert.ok(!storeFiles(s.storeDir).some((f) => f.name.endsWith('_client_info.json')), 'static client info is not written to the store');
+  assert.ok(!px.stderr().includes(secret), 'the client secret is not on stderr');
+  await px.close();
+});

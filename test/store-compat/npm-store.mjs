@@ -171,7 +171,10 @@ async function golden(outdir) {
   const hash = '0123456789abcdef0123456789abcdef';
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-store-golden-'));
   process.env.MCP_REMOTE_CONFIG_DIR = tmp;
-  const take = (name, as) => fs.copyFileSync(path.join(storeDir(), `${hash}_${name}`), path.join(outdir, as));
+  const take = (name, as) => {
+    fs.copyFileSync(path.join(storeDir(), `${hash}_${name}`), path.join(outdir, as));
+    fs.chmodSync(path.join(outdir, as), 0o644);  // test data; npm wrote the originals 0600
+  };
   fs.mkdirSync(outdir, { recursive: true });
   try {
     await writeMinimal(hash); take('tokens.json', 'tokens_minimal.json');

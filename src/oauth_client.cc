@@ -6,6 +6,7 @@
 
 #include "browser.h"
 #include "callback_server.h"
+#include "coordinator.h"
 #include "crypto.h"
 #include "jwt.h"
 #include "oauth_scope.h"
@@ -72,6 +73,7 @@ OAuthClient::OAuthClient(EventLoop& loop, HttpClient& http, Logger& log, const O
 }
 
 OAuthClient::~OAuthClient() {
+  if (coordinator_) coordinator_->Release();
   if (sign_in_timer_) loop_.CancelTimer(sign_in_timer_);
 }
 
@@ -128,7 +130,7 @@ void OAuthClient::Finish(bool ok, const std::string& why) {
   force_sign_in_ = false;
   if (sign_in_timer_) loop_.CancelTimer(sign_in_timer_);
   sign_in_timer_ = 0;
-  if (own_server_) own_server_->Close();
+  RetireCoordinator();
   auto waiters = std::move(waiters_);
   waiters_.clear();
   for (auto& w : waiters) w(ok, why);
@@ -591,35 +593,58 @@ void OAuthClient::EnsureClient(const std::string& redirect_uri, std::function<vo
 
 void OAuthClient::AuthorizationCodeFlow() {
   if (as_.authorization_endpoint.empty()) return Finish(false, "the authorization server has no authorization_endpoint");
-  // The listener is up before the browser opens (npm races here, B.6).
-  if (!own_server_) {
-    CallbackServerOptions o;
-    o.callback_path = options_.callback_path;
-    o.server_url_hash = store_.hash();
-    o.auth_success_url = options_.auth_success_url;
-    o.redirect_host = options_.host;
-    o.auth_timeout = Millis(options_.auth_timeout_s * 1000LL);
-    own_server_ = std::make_unique<CallbackServer>(loop_, log_, o);
-  }
-  if (!own_server_->listening()) {
-    int port = options_.callback_port > 0 ? options_.callback_port : DefaultCallbackPort(store_.hash());
-    std::string err;
-    int eno = 0;
-    bool ok = false;
-    int tries = options_.callback_port_strict ? 1 : 8;
-    for (int i = 0; i < tries && !ok; ++i) ok = own_server_->Listen(port + i, &err, &eno);
-    if (!ok) return Finish(false, "could not listen for the OAuth callback: " + err);
-  }
+  // Multi-instance coordination (§1.6): one instance per server runs the
+  // browser sign-in on the callback port; the others wait for its tokens.
+  // The listener is up before any browser opens (npm races here, B.6).
+  CoordinatorOptions co;
+  co.server_url_hash = store_.hash();
+  co.port = options_.callback_port > 0 ? options_.callback_port : DefaultCallbackPort(store_.hash());
+  co.strict = options_.callback_port_strict;
+  co.auth_timeout = Millis(options_.auth_timeout_s * 1000LL);
+  co.server.callback_path = options_.callback_path;
+  co.server.auth_success_url = options_.auth_success_url;
+  co.server.redirect_host = options_.host;
+  RetireCoordinator();
+  coordinator_ = std::make_unique<Coordinator>(loop_, http_, log_, co, [this] {
+    // A step-up needs new scope: a sibling's tokens will not do.
+    return !force_sign_in_ && store_.HasUsableTokens(NowMs());
+  });
   std::weak_ptr<int> alive = alive_;
-  own_server_->SetCodeHandler([this, alive](const CallbackResult& r) {
+  coordinator_->Start([this, alive](const CoordinatorOutcome& outcome) {
+    if (alive.expired()) return;
+    switch (outcome.role) {
+      case CoordinatorRole::kTokensAvailable:
+        log_.Info("Using the tokens another instance obtained");
+        LoadStoredTokens();
+        return Finish(true, {});
+      case CoordinatorRole::kFailed:
+        return Finish(false, outcome.error);
+      case CoordinatorRole::kLeader:
+        return LeaderSignIn();
+    }
+  });
+}
+
+void OAuthClient::RetireCoordinator() {
+  if (!coordinator_) return;
+  coordinator_->Release();
+  // We may be inside one of its callbacks: destroy it on a later turn.
+  std::shared_ptr<Coordinator> dying(std::move(coordinator_));
+  loop_.Post([dying] {});
+}
+
+void OAuthClient::LeaderSignIn() {
+  CallbackServer& server = coordinator_->server();
+  std::weak_ptr<int> alive = alive_;
+  server.SetCodeHandler([this, alive](const CallbackResult& r) {
     if (alive.expired()) return;
     OnCallbackCode(r.code, r.state, r.iss, r.has_iss);
   });
-  own_server_->SetErrorHandler([this, alive](const CallbackError& e) {
+  server.SetErrorHandler([this, alive](const CallbackError& e) {
     if (alive.expired()) return;
     Finish(false, "authorization was denied: " + e.description);
   });
-  pending_redirect_ = "http://" + options_.host + ":" + std::to_string(own_server_->port()) + options_.callback_path;
+  pending_redirect_ = "http://" + options_.host + ":" + std::to_string(server.port()) + options_.callback_path;
 
   ScopeInputs si;
   if (!options_.static_oauth_client_metadata.empty()) {
@@ -646,7 +671,7 @@ void OAuthClient::AuthorizationCodeFlow() {
     if (!prm_url_.empty()) ds.resource_metadata_url = prm_url_;
     if (!as_.raw_json.empty()) ds.authorization_server_metadata_json = as_.raw_json;
     store_.SaveDiscoveryState(pending_state_, ds, &err);
-    own_server_->ExpectState(pending_state_);
+    coordinator_->server().ExpectState(pending_state_);
 
     FormParams p{{"response_type", "code"},
                  {"client_id", client_id_},
@@ -668,7 +693,7 @@ void OAuthClient::AuthorizationCodeFlow() {
     }
     std::string url = BuildAuthorizeUrl(as_.authorization_endpoint, p);
     std::string browser_err;
-    if (!OpenBrowser(url, log_, &browser_err))
+    if (!OpenBrowser(url, log_, &browser_err, &loop_))
       log_.Warn("Could not open a browser automatically ({}). Please open the URL above.", browser_err);
     std::weak_ptr<int> still = alive_;
     sign_in_timer_ = loop_.AddTimer(kSignInTimeout, [this, still] {
@@ -685,7 +710,7 @@ void OAuthClient::OnCallbackCode(const std::string& code, const std::string& sta
   // RFC 9207 (spec 2026-07-28 "Authorization Response Validation").
   bool advertised = as_.authorization_response_iss_parameter_supported;
   if ((advertised && !has_iss) || (has_iss && iss != as_.issuer)) {
-    own_server_->Complete(state, false);
+    if (coordinator_) coordinator_->server().Complete(state, false);
     return Finish(false, has_iss ? "the authorization response came from another issuer (iss mismatch)"
                                  : "the authorization response lacks the iss parameter");
   }
@@ -706,12 +731,12 @@ void OAuthClient::ExchangeCode(const std::string& code, const std::string& state
     store_.DeleteCodeVerifier(state);
     store_.DeleteDiscoveryState(state);
     if (!ok) {
-      if (own_server_) own_server_->Complete(state, false);
+      if (coordinator_) coordinator_->server().Complete(state, false);
       if (!err.empty()) return Finish(false, "token exchange failed: invalid token response: " + err);
       return HandleTokenError(f, "token exchange");
     }
     bool saved = SaveTokens(tr, nullptr);
-    if (own_server_) own_server_->Complete(state, saved);
+    if (coordinator_) coordinator_->server().Complete(state, saved);
     if (!saved) return Finish(false, "token storm");
     log_.Info("Signed in");
     Finish(true, {});
