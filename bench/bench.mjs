@@ -98,6 +98,17 @@ const NODE = process.execPath; // the Node 22 binary (scripts/node22 execs exact
 if (!fs.existsSync(opt.ours)) throw new Error(`${opt.ours} not found (build it: ninja -C build)`);
 if (!fs.existsSync(NPM_PROXY_JS)) throw new Error(`${NPM_PROXY_JS} not found (run scripts/setup-node.sh)`);
 
+// Measure a private snapshot of the binary: build/ is shared, and a concurrent rebuild must not
+// swap (or half-write) the executable in the middle of a run.
+const OURS_SRC = opt.ours;
+opt.oursSource = OURS_SRC;
+const OURS_SHA = crypto.createHash('sha256').update(fs.readFileSync(OURS_SRC)).digest('hex').slice(0, 16);
+const OURS_MTIME = fs.statSync(OURS_SRC).mtime;
+opt.ours = path.join(tmpDir('mcp-bench-bin-'), 'mcp-remote');
+fs.copyFileSync(OURS_SRC, opt.ours);
+fs.chmodSync(opt.ours, 0o755);
+const oursName = path.relative(REPO, OURS_SRC).startsWith('..') ? OURS_SRC : path.relative(REPO, OURS_SRC);
+
 const cfgB = tmpDir('mcp-bench-cfg-npm-');
 const cfgC = tmpDir('mcp-bench-cfg-ours-');
 // This machine exports NODE_EXTRA_CA_CERTS=<the whole system bundle>, which a typical host does
@@ -400,9 +411,11 @@ function modeTable(R) {
   const addC = s.p50.C - s.p50.A;
   const addLimit = Math.max(0, addB) / 20;
   const latOk = addC <= addLimit;
-  row('Added p50 over direct A (ms)', ['—', f2(addB), f2(addC), '—'], ratio(addC, addB),
-    `≤ 1/20 of npm's (≤ ${f2(addLimit)} ms)`, latOk);
-  row('Added p50 over raw fetch A0 (ms; info)', [f2(s.p50.A - s.p50.A0), f2(s.p50.B - s.p50.A0), f2(s.p50.C - s.p50.A0), '—'], ratio(s.p50.C - s.p50.A0, s.p50.B - s.p50.A0), '', undefined);
+  row('Added p50 over direct A (ms)', ['—', f2(addB), f2(addC), '—'], addB > 0 && addC > 0 ? ratio(addC, addB) : 'n/a (≤ 0)',
+    addB > 0 ? `≤ 1/20 of npm's (≤ ${f2(addLimit)} ms)` : '≤ 1/20 of npm\'s (npm adds ≤ 0 here: ≤ 0 ms)', latOk);
+  const rawB = s.p50.B - s.p50.A0;
+  const rawC = s.p50.C - s.p50.A0;
+  row('Added p50 over raw fetch A0 (ms; info)', [f2(s.p50.A - s.p50.A0), f2(rawB), f2(rawC), '—'], rawB > 0 && rawC > 0 ? ratio(rawC, rawB) : 'n/a (≤ 0)', '', undefined);
   // 3. throughput
   const thrRatio = (k) => s.thr[k] / s.thr.A;
   const thrOk = thrRatio('C') >= 0.95;
@@ -414,7 +427,7 @@ function modeTable(R) {
   const bigAddB = s.big.B - s.big.A;
   const bigAddC = s.big.C - s.big.A;
   const bigOk = bigAddC <= 10;
-  row(`${f1(payloadMiB)} MiB result: added over direct A (ms)`, ['—', f1(bigAddB), f1(bigAddC), f1(s.big.A0 - s.big.A)], ratio(bigAddC, bigAddB), '≤ 10 ms', bigOk);
+  row(`${f1(payloadMiB)} MiB result: added over direct A (ms)`, ['—', f1(bigAddB), f1(bigAddC), f1(s.big.A0 - s.big.A)], bigAddB > 0 && bigAddC > 0 ? ratio(bigAddC, bigAddB) : 'n/a (≤ 0)', '≤ 10 ms', bigOk);
   // 5. memory
   const rssOk = m('C', 'afterLatThr', 'VmHWM') <= 8 * 1024;
   const rssBigOk = m('C', 'afterBig', 'VmHWM') <= 2 * payloadMiB * 1024;
@@ -489,8 +502,7 @@ function sh(cmd, args) {
 function machineFacts() {
   const cpuinfo = (() => { try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; } })();
   const model = (cpuinfo.match(/^model name\s*:\s*(.*)$/m) || [])[1] ?? 'unknown';
-  const oursSha = crypto.createHash('sha256').update(fs.readFileSync(opt.ours)).digest('hex').slice(0, 16);
-  const st = fs.statSync(opt.ours);
+  const st = { mtimeMs: OURS_MTIME.getTime() };
   const git = sh('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']);
   const dirty = sh('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'include', 'tools', 'CMakeLists.txt']) ? '; the work tree has uncommitted changes under src/' : '';
   // sources newer than the binary?
@@ -517,7 +529,7 @@ function machineFacts() {
     sdk: pkgVersion('@modelcontextprotocol/sdk'),
     npmRemote: pkgVersion('mcp-remote'),
     express: pkgVersion('express'),
-    ours: `${path.relative(REPO, opt.ours) || opt.ours} (sha256 ${oursSha}…, built ${st.mtime.toISOString()}, repo HEAD ${git}${dirty})`,
+    ours: `${oursName} (sha256 ${OURS_SHA}…, built ${OURS_MTIME.toISOString()}, repo HEAD ${git}${dirty}; a private copy of it was measured)`,
     stale: newer,
   };
 }
@@ -525,7 +537,7 @@ function machineFacts() {
 // ------------------------------------------------------------------ main
 const started = new Date();
 const loadStart = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-log(`targets: direct SDK; npm ${NPM_PROXY_JS}; ours ${opt.ours}; modes ${opt.modes.join(',')}; budget ${opt.budgetS} s`);
+log(`targets: direct SDK; npm ${NPM_PROXY_JS}; ours ${OURS_SRC} (sha256 ${OURS_SHA}…); modes ${opt.modes.join(',')}; budget ${opt.budgetS} s`);
 const results = [];
 for (let i = 0; i < opt.modes.length; i++) {
   const remaining = opt.budgetS * 1000 - (now() - runStart);
@@ -546,13 +558,18 @@ out.push(`Command: \`${opt.command}\``, '');
 out.push('Targets, all against the same local fixture server (`test/fixtures/server.mjs`, 127.0.0.1), one server per fixture mode:', '');
 out.push('- **A direct**: the SDK `Client` + `StreamableHTTPClientTransport` straight to the server, in the benchmark process.');
 out.push(`- **B npm**: \`${path.relative(REPO, NODE)} test/e2e/node_modules/mcp-remote/dist/proxy.js <url>\` (the Node 22 binary that \`scripts/node22\` execs).`);
-out.push(`- **C ours**: \`${path.relative(REPO, opt.ours) || opt.ours} <url>\`.`);
+out.push(`- **C ours**: \`${oursName} <url>\` (run from a private copy taken at the start).`);
 out.push('- **A0 raw fetch** (informational, no target): Node `fetch` straight to the server without the SDK, answers read whole and parsed by hand: the cheapest client this process can be, to show how much of A is SDK overhead.');
 out.push('- B and C are driven over stdio by the same raw newline-delimited JSON-RPC driver (bench/lib.mjs `RawProxy`: linear line splitting, `JSON.parse` per line; not the SDK\'s StdioClientTransport, which rescans its buffer per chunk and is quadratic on a 10 MB line); their timings end when the response line is parsed.');
 out.push(`- Proxy environment: a fresh \`MCP_REMOTE_CONFIG_DIR\` per proxy, \`BROWSER=/bin/true\`, no \`NODE_OPTIONS\`${opt.keepEnv ? '; NODE_EXTRA_CA_CERTS kept as in the caller\'s environment' : '; `NODE_EXTRA_CA_CERTS` removed (this machine exports it as the whole system bundle; the start-up row "with NODE_EXTRA_CA_CERTS" shows its cost)'}.`, '');
 out.push(`Method: start-up = ${opt.startup} spawns per target, interleaved with the order rotated (A: from \`new Client\` in the already warm benchmark process). Latency = ${opt.warmup} warm-up + ${opt.calls} sequential \`tools/call echo\`; throughput = ${opt.thrCalls} \`echo\` calls with ${opt.conc} in flight; both on one long-lived session per target, repeated for up to ${opt.rounds} rounds with the target order rotated (rounds after the first only while the run stays within its ${opt.budgetS} s budget); the table shows the median over rounds. Big result = \`big {bytes: ${opt.bigBytes}}\` ${opt.bigReps}× per target, interleaved, median. Memory = VmHWM/VmRSS of the long-lived proxy process from /proc/<pid>/status. Idle = utime+stime ticks (1/100 s, /proc/<pid>/stat) over ${opt.idleS} s with both proxies connected and idle in the same window (on-CPU ms summed from /proc/<pid>/task/*/schedstat). "Added" = median(target) − median(direct). CPU rows are informational (from /proc, per phase).`, '');
 out.push('## Results', '');
 for (const t of tables) out.push(t.text, '');
+out.push('Reading the table:', '');
+out.push('- A (the SDK client) spends CPU per call in this process (schema validation, web streams) that the raw stdio driver used for B and C does not, and the machine has only 2 CPUs shared by client, proxy and server; so "added over direct" can be ≤ 0 for a proxy. A0 shows what a lean HTTP client gets from the same server; "added over A0" is the closer estimate of the cost of the extra hop.');
+out.push('- The server\'s CPU per call can differ between clients (last row; on this machine Node `fetch` clients, i.e. A, A0 and npm\'s transport, cost it more than ours); with the server as the bottleneck this makes throughput ratios above 1× possible.');
+out.push('- The 10 MiB timings of B and C include the driver\'s `JSON.parse` of the line (A\'s include the SDK\'s parse); the raw section has both ends. Expect ±50% spread per repetition on this machine: compare the medians and the repetition lists together.');
+out.push('- Peak RSS counts file-backed pages of shared libraries (libcurl and its dependencies, libcrypto, libstdc++ for ours; the Node binary for npm), not only heap.', '');
 out.push('<details><summary>Raw per-run numbers</summary>', '');
 for (const R of results) out.push(rawSection(R), '');
 out.push('All numbers as JSON:', '', '```json', JSON.stringify({ opt: { ...opt, notes: undefined }, machine: mf, results }, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v)), '```', '');

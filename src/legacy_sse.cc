@@ -58,6 +58,10 @@ void LegacySseTransport::Connect() {
 void LegacySseTransport::OnHead(const HttpResponseHead& head) {
   headers_.StoreCookies(config_.url, head);
   stream_status_ = head.status;
+  stream_www_authenticate_.clear();
+  for (const auto& [name, value] : head.headers)
+    if (name == "www-authenticate")
+      stream_www_authenticate_ += (stream_www_authenticate_.empty() ? "" : ", ") + value;
   stream_is_sse_ = head.status >= 200 && head.status < 300 && head.MediaType() == "text/event-stream";
 }
 
@@ -127,7 +131,7 @@ void LegacySseTransport::OnDone(const HttpError& error) {
       detail = "SSE error: the event stream closed before the server sent its endpoint";
     }
     state_ = State::kIdle;
-    FailQueued(outcome, detail);
+    FailQueued(outcome, detail, stream_www_authenticate_);
     return;
   }
   log_.Info("The SSE connection to the remote server closed{}; reconnecting",
@@ -138,12 +142,13 @@ void LegacySseTransport::OnDone(const HttpError& error) {
   reconnect_timer_ = loop_.AddTimer(delay, [this] { Connect(); });
 }
 
-void LegacySseTransport::FailQueued(SendOutcome outcome, const std::string& detail) {
+void LegacySseTransport::FailQueued(SendOutcome outcome, const std::string& detail,
+                                    const std::string& www_authenticate) {
   std::deque<Queued> q;
   q.swap(queue_);
   for (auto& item : q) {
     loop_.CancelTimer(item.timer);
-    sink_.OnSendResult(item.token, {outcome, stream_status_, detail, {}});
+    sink_.OnSendResult(item.token, {outcome, stream_status_, detail, www_authenticate});
   }
 }
 
@@ -181,6 +186,7 @@ void LegacySseTransport::Post(std::uint64_t token, OutMessage message) {
   struct PostState {
     long status = 0;
     std::string body;
+    std::string www_authenticate;
   };
   auto st = std::make_shared<PostState>();
   auto id = std::make_shared<HttpClient::Id>(0);
@@ -208,6 +214,7 @@ void LegacySseTransport::Post(std::uint64_t token, OutMessage message) {
                        : st->status == 403 ? SendOutcome::kForbidden
                                            : SendOutcome::kFailed;
            r.detail = DescribeHttpFailure("Error POSTing to endpoint", st->status, st->body);
+           r.www_authenticate = st->www_authenticate;
          }
          sink_.OnSendResult(token, r);
        }});

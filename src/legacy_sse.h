@@ -52,7 +52,7 @@ class LegacySseTransport : public Transport {
   void OnDone(const HttpError& error);
   void OnEndpoint(std::string_view data);
   void Post(std::uint64_t token, OutMessage message);
-  void FailQueued(SendOutcome outcome, const std::string& detail);
+  void FailQueued(SendOutcome outcome, const std::string& detail, const std::string& www_authenticate = {});
 
   EventLoop& loop_;
   HttpClient& http_;
@@ -68,6 +68,7 @@ class LegacySseTransport : public Transport {
   long stream_status_ = 0;
   bool stream_is_sse_ = false;
   std::string stream_error_body_;
+  std::string stream_www_authenticate_;
   std::unique_ptr<StreamSink> parser_sink_;
   std::string endpoint_;
   std::string protocol_version_;

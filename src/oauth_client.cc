@@ -94,7 +94,11 @@ std::optional<std::string> OAuthClient::AuthorizationHeader() {
 bool OAuthClient::WantsRefreshBeforeSend() {
   if (busy_ || !tokens_ || !tokens_->expires_at_ms) return false;
   bool renewable = (tokens_->refresh_token && !tokens_->refresh_token->empty()) || options_.client_credentials;
-  return renewable && NowMs() >= *tokens_->expires_at_ms - TokenStore::kExpiryMarginMs;
+  // npm's 60 s margin, but never more than half the token's lifetime: a
+  // 3-second token is renewed at 1.5 s, not before every single request.
+  std::int64_t margin = TokenStore::kExpiryMarginMs;
+  if (tokens_->expires_in && *tokens_->expires_in > 0) margin = std::min(margin, *tokens_->expires_in * 500);
+  return renewable && NowMs() >= *tokens_->expires_at_ms - margin;
 }
 
 void OAuthClient::RefreshBeforeSend(Done done) {
@@ -440,6 +444,17 @@ void OAuthClient::RefreshUnderLease(std::function<void(bool, bool, std::string)>
                if (e.error == "invalid_grant") {
                  store_.Delete();
                  tokens_.reset();
+               } else if (e.error == "invalid_client" || e.error == "unauthorized_client") {
+                 // The AS forgot our registration: drop it and the tokens; the
+                 // sign-in that follows registers again (§1.8.10).
+                 store_.Delete();
+                 tokens_.reset();
+                 if (!client_from_static_) {
+                   store_.DeleteClientInfo();
+                   client_id_.clear();
+                   client_secret_.clear();
+                   auth_method_.clear();
+                 }
                }
                return done(false, e.error == "invalid_grant", e.message);
              }
@@ -524,6 +539,7 @@ void OAuthClient::EnsureClient(const std::string& redirect_uri, std::function<vo
       client_id_ = info->client_id;
       client_secret_ = info->client_secret.value_or("");
       auth_method_ = info->token_endpoint_auth_method.value_or("none");
+      client_from_store_ = true;
       return done(true, {});
     }
     log_.Info("The stored client registration does not match this redirect URI; registering again");
@@ -661,46 +677,88 @@ void OAuthClient::LeaderSignIn() {
 
   EnsureClient(pending_redirect_, [this](bool ok, std::string why) {
     if (!ok) return Finish(false, why);
-    pending_state_ = RandomUuidV4();
-    pending_verifier_ = RandomBase64Url(32);
-    std::string challenge = Base64Url(Sha256(pending_verifier_));
-    std::string err;
-    store_.SaveCodeVerifier(pending_state_, pending_verifier_, &err);
-    DiscoveryState ds;
-    ds.authorization_server_url = as_url_;
-    if (!prm_url_.empty()) ds.resource_metadata_url = prm_url_;
-    if (!as_.raw_json.empty()) ds.authorization_server_metadata_json = as_.raw_json;
-    store_.SaveDiscoveryState(pending_state_, ds, &err);
-    coordinator_->server().ExpectState(pending_state_);
+    StartAuthorization(/*allow_preflight=*/true);
+  });
+}
 
-    FormParams p{{"response_type", "code"},
-                 {"client_id", client_id_},
-                 {"code_challenge", challenge},
-                 {"code_challenge_method", "S256"},
-                 {"redirect_uri", pending_redirect_},
-                 {"state", pending_state_}};
-    if (!requested_scope_.empty()) p.emplace_back("scope", requested_scope_);
-    if (requested_scope_.find("offline_access") != std::string::npos) p.emplace_back("prompt", "consent");
-    if (std::string r = Resource(); !r.empty()) p.emplace_back("resource", r);
-    for (const auto& kv : options_.authorize_params) {
-      bool replaced = false;
-      for (auto& q : p)
-        if (q.first == kv.first) {
-          q.second = kv.second;
-          replaced = true;
-        }
-      if (!replaced) p.push_back(kv);
-    }
-    std::string url = BuildAuthorizeUrl(as_.authorization_endpoint, p);
-    std::string browser_err;
-    if (!OpenBrowser(url, log_, &browser_err, &loop_))
-      log_.Warn("Could not open a browser automatically ({}). Please open the URL above.", browser_err);
-    std::weak_ptr<int> still = alive_;
-    sign_in_timer_ = loop_.AddTimer(kSignInTimeout, [this, still] {
-      if (still.expired()) return;
-      sign_in_timer_ = 0;
-      Finish(false, "the sign-in in the browser was not completed within 5 minutes");
+void OAuthClient::StartAuthorization(bool allow_preflight) {
+  if (!coordinator_) return Finish(false, "the sign-in was cancelled");
+  pending_state_ = RandomUuidV4();
+  pending_verifier_ = RandomBase64Url(32);
+  std::string challenge = Base64Url(Sha256(pending_verifier_));
+  std::string err;
+  store_.SaveCodeVerifier(pending_state_, pending_verifier_, &err);
+  DiscoveryState ds;
+  ds.authorization_server_url = as_url_;
+  if (!prm_url_.empty()) ds.resource_metadata_url = prm_url_;
+  if (!as_.raw_json.empty()) ds.authorization_server_metadata_json = as_.raw_json;
+  store_.SaveDiscoveryState(pending_state_, ds, &err);
+
+  FormParams p{{"response_type", "code"},
+               {"client_id", client_id_},
+               {"code_challenge", challenge},
+               {"code_challenge_method", "S256"},
+               {"redirect_uri", pending_redirect_},
+               {"state", pending_state_}};
+  if (!requested_scope_.empty()) p.emplace_back("scope", requested_scope_);
+  if (requested_scope_.find("offline_access") != std::string::npos) p.emplace_back("prompt", "consent");
+  if (std::string r = Resource(); !r.empty()) p.emplace_back("resource", r);
+  for (const auto& kv : options_.authorize_params) {
+    bool replaced = false;
+    for (auto& q : p)
+      if (q.first == kv.first) {
+        q.second = kv.second;
+        replaced = true;
+      }
+    if (!replaced) p.push_back(kv);
+  }
+  std::string url = BuildAuthorizeUrl(as_.authorization_endpoint, p);
+
+  if (allow_preflight && client_from_store_) {
+    // A cached registration may be unknown to the AS by now (it forgot its
+    // clients): ask before sending a person to an error page (§1.8.7).
+    HttpRequest req;
+    req.url = url;
+    req.follow_redirects = false;
+    req.headers = {{"Accept", "application/json"}};
+    req.connect_timeout = kDiscoveryTimeout;
+    req.headers_timeout = kDiscoveryTimeout;
+    req.total_timeout = kDiscoveryTimeout;
+    Fetch(std::move(req), [this, url](Fetched f) {
+      OAuthError e;
+      if (f.error.empty() && (f.status == 400 || f.status == 401) && ParseOAuthError(static_cast<int>(f.status), f.body, &e) &&
+          (e.error == "invalid_client" || e.error == "unauthorized_client")) {
+        log_.Info("The authorization server no longer knows this client; registering again");
+        store_.DeleteCodeVerifier(pending_state_);
+        store_.DeleteDiscoveryState(pending_state_);
+        store_.DeleteClientInfo();
+        client_from_store_ = false;
+        client_id_.clear();
+        client_secret_.clear();
+        auth_method_.clear();
+        return EnsureClient(pending_redirect_, [this](bool ok, std::string why) {
+          if (!ok) return Finish(false, why);
+          StartAuthorization(false);
+        });
+      }
+      OpenAuthorizationPage(url);
     });
+    return;
+  }
+  OpenAuthorizationPage(url);
+}
+
+void OAuthClient::OpenAuthorizationPage(const std::string& url) {
+  if (!coordinator_) return Finish(false, "the sign-in was cancelled");
+  coordinator_->server().ExpectState(pending_state_);
+  std::string browser_err;
+  if (!OpenBrowser(url, log_, &browser_err, &loop_))
+    log_.Warn("Could not open a browser automatically ({}). Please open the URL above.", browser_err);
+  std::weak_ptr<int> still = alive_;
+  sign_in_timer_ = loop_.AddTimer(kSignInTimeout, [this, still] {
+    if (still.expired()) return;
+    sign_in_timer_ = 0;
+    Finish(false, "the sign-in in the browser was not completed within 5 minutes");
   });
 }
 

@@ -102,6 +102,8 @@ class OAuthClient : public Authenticator {
   void EnsureClient(const std::string& redirect_uri, std::function<void(bool, std::string)> done);
   void AuthorizationCodeFlow();
   void LeaderSignIn();
+  void StartAuthorization(bool allow_preflight);
+  void OpenAuthorizationPage(const std::string& url);
   void RetireCoordinator();
   void OnCallbackCode(const std::string& code, const std::string& state, const std::string& iss, bool has_iss);
   void ExchangeCode(const std::string& code, const std::string& state);
@@ -138,6 +140,7 @@ class OAuthClient : public Authenticator {
   std::string auth_method_;   // none | client_secret_post | client_secret_basic | private_key_jwt
   std::string private_key_pem_, signing_alg_;
   bool client_from_static_ = false;
+  bool client_from_store_ = false;  // a cached DCR registration (pre-flighted before use)
 
   // The attempt in progress (one at a time; concurrent callers wait).
   bool busy_ = false;

@@ -273,6 +273,11 @@ TEST(ValidateBrowserUrlTest, RejectsDangerousSchemes) {
     EXPECT_FALSE(ValidateBrowserUrl(url, true, &err)) << url;
     EXPECT_FALSE(err.empty()) << url;
   }
+  std::string err;
+  EXPECT_FALSE(ValidateBrowserUrl("javascript:alert(1)", true, &err));
+  EXPECT_NE(err.find("\"javascript\" is not allowed"), std::string::npos) << err;
+  EXPECT_FALSE(ValidateBrowserUrl("FILE:///etc/passwd", true, &err));
+  EXPECT_NE(err.find("\"file\""), std::string::npos) << err;
 }
 
 TEST(ValidateBrowserUrlTest, RejectsShellAndControlCharacters) {

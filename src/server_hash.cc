@@ -64,7 +64,9 @@ std::u16string ToUtf16(std::string_view s) {
 // built by `obj[key] = value` in the given order.
 std::string JsSortedObject(const std::vector<std::pair<std::string, std::string>>& entries) {
   std::vector<std::pair<std::string, std::string>> unique;  // last value wins
-  for (const auto& [key, value] : entries) {
+  for (const auto& entry : entries) {
+    const std::string& key = entry.first;  // (a structured binding can't be captured by clang 14)
+    const std::string& value = entry.second;
     if (key == "__proto__") continue;  // assigning a string to __proto__ is a no-op
     auto it = std::find_if(unique.begin(), unique.end(), [&](const auto& e) { return e.first == key; });
     if (it != unique.end()) {

@@ -32,6 +32,7 @@ struct StreamableHttpTransport::Stream : SseParser::Sink {
   Body body = Body::kNone;
   long status = 0;
   std::string buffer;      // JSON body or error text
+  std::string www_authenticate;  // 401/403 challenges, joined
   std::unique_ptr<SseParser> sse;
   std::optional<std::uint64_t> retry_ms;
   int attempt = 0;
@@ -212,6 +213,8 @@ void StreamableHttpTransport::OnStreamHead(Stream* s, const HttpResponseHead& he
   s->status = head.status;
   if (head.status < 200 || head.status >= 300) {
     s->body = Stream::Body::kError;
+    for (const auto& [name, value] : head.headers)
+      if (name == "www-authenticate") s->www_authenticate += (s->www_authenticate.empty() ? "" : ", ") + value;
     return;
   }
   if (s->kind == Stream::Kind::kPost) {
@@ -295,6 +298,7 @@ void StreamableHttpTransport::OnStreamDone(Stream* s, const HttpError& error) {
       } else if (s->status == 401 || s->status == 403) {
         r.outcome = s->status == 401 ? SendOutcome::kUnauthorized : SendOutcome::kForbidden;
         r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer);
+        r.www_authenticate = s->www_authenticate;
       } else if (SessionGoneStatus(s->status, s->buffer, s->had_session)) {
         r.outcome = SendOutcome::kSessionExpired;
         r.detail = DescribeHttpFailure("Session expired", s->status, s->buffer);
