@@ -17,6 +17,7 @@ constexpr std::string_view kWaitForAuthPath = "/wait-for-auth";
 constexpr std::string_view kIdPath = "/.mcp-remote/id";
 constexpr std::size_t kMaxDiscard = 64 * 1024;  // bytes drained after the head before giving up
 constexpr int kAcceptBurst = 16;
+constexpr std::size_t kMaxExpectedStates = 16;
 constexpr Millis kWriteRetry{10};
 constexpr Millis kAcceptPause{100};
 
@@ -204,6 +205,8 @@ void CallbackServer::ExpectState(std::string state) {
   if (state.empty()) return;
   for (const auto& s : expected_states_)
     if (ConstantTimeEquals(s, state)) return;
+  // A flow that never came back leaves its state behind; keep the newest.
+  if (expected_states_.size() >= kMaxExpectedStates) expected_states_.erase(expected_states_.begin());
   expected_states_.push_back(std::move(state));
 }
 

@@ -185,7 +185,8 @@ class CallbackServer {
   bool ipv6_listening() const { return v6_.valid(); }
   std::size_t connections() const { return conns_.size(); }
 
-  /// Adds a state the callback will accept (one use each).
+  /// Adds a state the callback will accept (one use each; the 16 newest
+  /// are kept).
   void ExpectState(std::string state);
   /// Stops accepting a state (the flow gave up on it).
   void ForgetState(std::string_view state);

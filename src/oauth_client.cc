@@ -206,7 +206,10 @@ void OAuthClient::AddClientAuth(FormParams* params, std::vector<std::pair<std::s
     params->emplace_back("client_secret", client_secret_);
   } else if (auth_method_ == "private_key_jwt" && !private_key_pem_.empty()) {
     std::int64_t now = NowMs() / 1000;
-    json::object claims{{"iss", client_id_}, {"sub", client_id_}, {"aud", token_url},
+    // RFC 7523 §3: aud identifies the AS; its issuer is the identifier
+    // servers check (the token endpoint URL is the fallback).
+    std::string aud = as_.issuer.empty() ? token_url : as_.issuer;
+    json::object claims{{"iss", client_id_}, {"sub", client_id_}, {"aud", aud},
                         {"iat", now},        {"exp", now + 300},  {"jti", RandomUuidV4()}};
     std::string err;
     auto jwt = SignJwt(private_key_pem_, signing_alg_.empty() ? "ES256" : signing_alg_, "",

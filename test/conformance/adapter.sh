@@ -12,10 +12,9 @@
 #   auth/pre-registration        --static-oauth-client-info {client_id, client_secret} from the context
 #                                (the AS has no registration_endpoint; HTTP Basic at the token endpoint)
 #   auth/client-credentials-basic  --client-credentials + the same static client info
-#   auth/client-credentials-jwt  --client-credentials + static client info with the client_id only: the
-#                                context's ES256 private_key_pem has no mcp-remote flag (private_key_jwt
-#                                is not an mcp-remote 0.15.1 feature), so this fails unless the proxy
-#                                learns it
+#   auth/client-credentials-jwt  --client-credentials + static client info with the client_id and the
+#                                context's private_key_pem / signing_algorithm (private_key_jwt: our
+#                                extension of --static-oauth-client-info; npm 0.15.1 ignores these keys)
 #   auth/cross-app-access-complete-flow  nothing: SEP-990 (RFC 8693 token exchange at the IdP, then
 #                                RFC 7523 jwt-bearer) has no mcp-remote flag either
 #   everything else              no flags: discovery, DCR, PKCE, scopes, step-up, resource and
@@ -45,6 +44,10 @@ static_info() {
     const o = {};
     if (c.client_id !== undefined) o.client_id = c.client_id;
     if (c.client_secret !== undefined) o.client_secret = c.client_secret;
+    // private_key_jwt (RFC 7523 client authentication): our extension of
+    // --static-oauth-client-info; npm mcp-remote ignores these keys.
+    if (c.private_key_pem !== undefined) o.private_key_pem = c.private_key_pem;
+    if (c.signing_algorithm !== undefined) o.signing_algorithm = c.signing_algorithm;
     process.stdout.write(JSON.stringify(o));'
 }
 
