@@ -498,6 +498,7 @@ void OAuthClient::SignIn() {
     return Finish(false, "stopped after 5 sign-in attempts within 30 s");
   Discover([this](bool ok, std::string why) {
     if (!ok) return Finish(false, why);
+    if (!options_.idp_token_endpoint.empty()) return CrossAppAccessFlow();
     if (options_.client_credentials) return ClientCredentialsFlow();
     std::string pkce_why;
     if (!PkceSupported(&pkce_why)) return Finish(false, pkce_why);
@@ -806,18 +807,69 @@ void OAuthClient::ExchangeCode(const std::string& code, const std::string& state
 
 // ---------------------------------------------------------------- other grants
 
+void OAuthClient::ChooseStaticAuthMethod() {
+  if (!auth_method_.empty()) return;
+  const auto& m = as_.token_endpoint_auth_methods_supported;
+  if (!private_key_pem_.empty()) {
+    auth_method_ = "private_key_jwt";
+  } else if (!m.empty() && !Contains(m, "client_secret_basic") && Contains(m, "client_secret_post")) {
+    auth_method_ = "client_secret_post";
+  } else {
+    auth_method_ = "client_secret_basic";
+  }
+}
+
+// Cross-app access (SEP-990): the enterprise IdP turns the user's ID token
+// into an ID-JAG (RFC 8693 token exchange), which the MCP server's AS
+// redeems for an access token (RFC 7523 jwt-bearer grant). No browser.
+void OAuthClient::CrossAppAccessFlow() {
+  if (client_id_.empty()) return Finish(false, "cross-app access needs --static-oauth-client-info with a client_id");
+  if (options_.idp_id_token.empty()) return Finish(false, "cross-app access needs --idp-id-token");
+  ChooseStaticAuthMethod();
+  ScopeInputs si;
+  si.challenge_scope = challenge_scope_;
+  if (prm_) {
+    si.prm_scopes_supported = prm_->scopes_supported;
+    si.prm_has_scopes_supported = prm_->has_scopes_supported;
+  }
+  requested_scope_ = SelectScope(si);
+  FormParams p{{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+               {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
+               {"subject_token", options_.idp_id_token},
+               {"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"},
+               {"audience", as_.issuer}};
+  if (std::string r = Resource(); !r.empty()) p.emplace_back("resource", r);
+  if (!requested_scope_.empty()) p.emplace_back("scope", requested_scope_);
+  if (!options_.idp_client_id.empty()) p.emplace_back("client_id", options_.idp_client_id);
+  log_.Info("Exchanging the enterprise ID token for an authorization grant");
+  PostForm(options_.idp_token_endpoint, std::move(p), false, [this](Fetched f) {
+    if (!f.error.empty() || f.status != 200) {
+      OAuthError e;
+      ParseOAuthError(static_cast<int>(f.status), f.body, &e);
+      return Finish(false, "the IdP token exchange failed: " + (f.error.empty() ? e.message : f.error));
+    }
+    json::error_code ec;
+    json::value v = json::parse(f.body, ec);
+    std::string jag = !ec && v.is_object() ? Str(v.as_object(), "access_token") : std::string();
+    if (jag.empty()) return Finish(false, "the IdP token exchange returned no ID-JAG");
+    FormParams q{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", jag}};
+    if (!requested_scope_.empty()) q.emplace_back("scope", requested_scope_);
+    if (std::string r = Resource(); !r.empty()) q.emplace_back("resource", r);
+    PostForm(as_.token_endpoint, std::move(q), true, [this](Fetched g) {
+      if (!g.error.empty() || g.status != 200) return HandleTokenError(g, "JWT bearer grant");
+      TokenResponse tr;
+      std::string err;
+      if (!ParseTokenResponse(g.body, &tr, &err)) return Finish(false, "invalid token response: " + err);
+      if (!SaveTokens(tr, nullptr)) return Finish(false, "token storm");
+      log_.Info("Obtained an access token (cross-app access)");
+      Finish(true, {});
+    });
+  });
+}
+
 void OAuthClient::ClientCredentialsFlow() {
   if (client_id_.empty()) return Finish(false, "--client-credentials needs --static-oauth-client-info with a client_id");
-  if (auth_method_.empty()) {
-    const auto& m = as_.token_endpoint_auth_methods_supported;
-    if (!private_key_pem_.empty()) {
-      auth_method_ = "private_key_jwt";
-    } else if (!m.empty() && !Contains(m, "client_secret_basic") && Contains(m, "client_secret_post")) {
-      auth_method_ = "client_secret_post";
-    } else {
-      auth_method_ = "client_secret_basic";
-    }
-  }
+  ChooseStaticAuthMethod();
   ScopeInputs si;
   if (!options_.static_oauth_client_metadata.empty()) {
     json::error_code ec;

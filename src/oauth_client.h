@@ -108,6 +108,8 @@ class OAuthClient : public Authenticator {
   void OnCallbackCode(const std::string& code, const std::string& state, const std::string& iss, bool has_iss);
   void ExchangeCode(const std::string& code, const std::string& state);
   void ClientCredentialsFlow();
+  void CrossAppAccessFlow();
+  void ChooseStaticAuthMethod();
   void DeviceFlow();
   void PollDevice(std::string device_code, int interval_s, std::int64_t deadline_ms);
   bool SaveTokens(const TokenResponse& response, const std::string* redeemed_refresh);

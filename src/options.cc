@@ -746,6 +746,37 @@ bool HandleTokenEndpoint(ParseState& s, const FlagRow& row) {
   return true;
 }
 
+// Cross-app access (SEP-990; ours). --idp-token-endpoint must be https (or
+// http to loopback); the ID token may be ${VAR} or @file so it stays out of
+// the process list.
+bool HandleIdpTokenEndpoint(ParseState& s, const FlagRow& row) {
+  const auto raw = s.ValueOf(row.info.name);
+  if (!raw) return true;
+  const auto url = ParseUrl(JsTrim(*raw));
+  if (!url || (url->scheme != "https" && !(url->scheme == "http" && IsLoopbackHost(url->host))))
+    return s.Fail("Error: --idp-token-endpoint must be an HTTPS URL (or HTTP on loopback)");
+  s.out.idp_token_endpoint = Href(*url);
+  return true;
+}
+
+bool HandleIdpClientId(ParseState& s, const FlagRow& row) {
+  if (const auto raw = s.ValueOf(row.info.name)) s.out.idp_client_id = std::string(JsTrim(*raw));
+  return true;
+}
+
+bool HandleIdpIdToken(ParseState& s, const FlagRow& row) {
+  const auto raw = s.ValueOf(row.info.name);
+  if (!raw) return true;
+  std::string text = *raw;
+  if (!text.empty() && text[0] == '@') {
+    const auto file = s.ReadFile(text.substr(1));
+    if (!file) return s.Fail("Error: cannot read the --idp-id-token file " + text.substr(1));
+    text = *file;
+  }
+  s.out.idp_id_token = std::string(JsTrim(s.Expand(text, "--idp-id-token")));
+  return true;
+}
+
 // Reads --disable-resource-parameter's result, so its row comes first.
 bool HandleResource(ParseState& s, const FlagRow& row) {
   std::optional<std::string> resource;
@@ -932,6 +963,14 @@ constexpr FlagRow kFlags[] = {
     {{"--token-endpoint", "", "<https-url>", false, false, kOAuth,
       "Token endpoint for --client-credentials, skipping discovery"},
      HandleTokenEndpoint},
+    {{"--idp-token-endpoint", "", "<https-url>", false, false, kOAuth,
+      "Cross-app access (SEP-990): the enterprise IdP's token endpoint for the token exchange"},
+     HandleIdpTokenEndpoint},
+    {{"--idp-client-id", "", "<id>", false, false, kOAuth, "Cross-app access: this client's id at the enterprise IdP"},
+     HandleIdpClientId},
+    {{"--idp-id-token", "", "<token|@file>", false, false, kOAuth,
+      "Cross-app access: the user's ID token from the enterprise IdP (${VAR} expanded)"},
+     HandleIdpIdToken},
     {{"--use-id-token", "", "", false, false, kOAuth, "Send the OIDC id_token as the bearer instead of the access token"},
      HandleSwitch, &Options::use_id_token},
     {{"--disable-resource-parameter", "", "", false, false, kOAuth,

@@ -67,6 +67,11 @@ struct Options {
   bool device_code = false;
   bool client_credentials = false;
   std::string token_endpoint;
+  // Cross-app access (SEP-990, beyond npm): an enterprise IdP's ID token is
+  // exchanged (RFC 8693) for an ID-JAG, which the AS redeems (RFC 7523).
+  std::string idp_token_endpoint;
+  std::string idp_client_id;
+  std::string idp_id_token;  // ${VAR}-expanded; @file reads it from a file
 
   // Tool filters: case-insensitive anchored globs, '*' the only wildcard.
   std::vector<std::string> ignore_tools;

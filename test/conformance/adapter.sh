@@ -15,8 +15,8 @@
 #   auth/client-credentials-jwt  --client-credentials + static client info with the client_id and the
 #                                context's private_key_pem / signing_algorithm (private_key_jwt: our
 #                                extension of --static-oauth-client-info; npm 0.15.1 ignores these keys)
-#   auth/cross-app-access-complete-flow  nothing: SEP-990 (RFC 8693 token exchange at the IdP, then
-#                                RFC 7523 jwt-bearer) has no mcp-remote flag either
+#   auth/cross-app-access-complete-flow  SEP-990 (RFC 8693 token exchange at the IdP, then RFC 7523
+#                                jwt-bearer): our --idp-* flags, the ID token passed as ${VAR}
 #   everything else              no flags: discovery, DCR, PKCE, scopes, step-up, resource and
 #                                back-compat are the proxy's own business
 set -euo pipefail
@@ -59,6 +59,12 @@ case "${MCP_CONFORMANCE_SCENARIO:-}" in
     flags+=(--static-oauth-client-info "$(static_info)") ;;
   auth/client-credentials-*)
     flags+=(--client-credentials --static-oauth-client-info "$(static_info)") ;;
+  auth/cross-app-access-*)
+    # SEP-990 (our flags; npm 0.15.1 has none): the context's IdP and ID token.
+    ctx() { "$REPO/scripts/node22" -e 'process.stdout.write(String(JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT||"{}")[process.argv[1]]??""))' "$1"; }
+    export MCP_CONFORMANCE_IDP_ID_TOKEN="$(ctx idp_id_token)"
+    flags+=(--static-oauth-client-info "$(static_info)" --idp-token-endpoint "$(ctx idp_token_endpoint)"
+            --idp-client-id "$(ctx idp_client_id)" --idp-id-token '${MCP_CONFORMANCE_IDP_ID_TOKEN}') ;;
 esac
 if [ -n "${CONFORMANCE_PROXY_FLAGS:-}" ]; then
   read -r -a more <<<"$CONFORMANCE_PROXY_FLAGS"
