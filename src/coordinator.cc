@@ -138,6 +138,7 @@ void Coordinator::Probe(int port, std::function<void(bool sibling)> done) {
   req.headers_timeout = options_.probe_timeout;
   req.total_timeout = options_.probe_timeout;
   req.follow_redirects = false;
+  req.direct = true;  // npm probes with its own direct agent; a proxy cannot reach our loopback
   auto status = std::make_shared<long>(0);
   auto body = std::make_shared<std::string>();
   std::weak_ptr<int> alive = alive_;

@@ -38,8 +38,10 @@
 // Release() once signed in, so the port is held only during a sign-in.
 // 0.1.x siblings need nothing more than the server's /wait-for-auth.
 //
-// The probe's HttpClient should not use a proxy (a CurlHttpClient with
-// NetConfig::enable_proxy = false): npm probes through a direct agent.
+// Probes are sent with HttpRequest::direct, so --enable-proxy never routes
+// them to a proxy (libcurl would send 127.0.0.1 there; npm probes through
+// its own direct agent). Without that, every instance would see "no
+// sibling" and elect itself.
 // on_role runs exactly once (unless Cancel()/destruction comes first), from
 // a task posted to the loop (never inside Start()); it may destroy the
 // coordinator.

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <random>
@@ -294,6 +295,50 @@ TEST_F(CoordinatorTest, YieldsToASiblingOnAnEarlierCandidate) {
   int bound = 0, err = 0;
   loopback_net::Socket freed(loopback_net::ListenLoopback(false, base_ + 1, &bound, &err));
   EXPECT_TRUE(freed.valid()) << "the yielded port is still bound";
+}
+
+TEST_F(CoordinatorTest, ProbesBypassTheProxyOfEnableProxy) {
+  // --enable-proxy with a proxy that does not exist and no NO_PROXY: the
+  // sibling probe must still go straight to 127.0.0.1 (libcurl would send
+  // it to the proxy, every probe would fail, and B would elect itself on
+  // the next port: two browser tabs).
+  struct Env {
+    const char* name;
+    std::optional<std::string> old;
+  };
+  std::vector<Env> saved;
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                           "NO_PROXY"}) {
+    const char* v = std::getenv(name);
+    saved.push_back({name, v ? std::optional<std::string>(v) : std::nullopt});
+    unsetenv(name);
+  }
+  setenv("http_proxy", "http://127.0.0.1:9", 1);
+  setenv("HTTP_PROXY", "http://127.0.0.1:9", 1);
+  NetConfig net;
+  net.enable_proxy = true;
+  CurlHttpClient proxied(loop_, net);
+
+  auto a = Make(Options(base_), nullptr, &proxied);
+  auto b = Make(Options(base_), nullptr, &proxied);
+  a->Start([&](const CoordinatorOutcome& o) {
+    EXPECT_EQ(o.role, CoordinatorRole::kLeader);
+    b->Start([&](const CoordinatorOutcome& o2) {
+      ADD_FAILURE() << "B should follow, got role " << static_cast<int>(o2.role) << " on port "
+                    << o2.port;
+      loop_.Stop();
+    });
+    loop_.AddTimer(Millis(500), [&] { loop_.Stop(); });
+  });
+  Run();
+  for (const auto& e : saved) {
+    if (e.old)
+      setenv(e.name, e.old->c_str(), 1);
+    else
+      unsetenv(e.name);
+  }
+  EXPECT_EQ(b->state(), Coordinator::State::kFollowing);
+  EXPECT_EQ(b->port(), base_);
 }
 
 TEST_F(CoordinatorTest, PortZeroPicksAnyFreePort) {

@@ -37,6 +37,7 @@ struct HttpRequest {
   Millis idle_timeout{0};          // longest gap between body chunks; 0 = none
   Millis total_timeout{0};         // 0 = none
   bool follow_redirects = true;
+  bool direct = false;  // never through a proxy, even with --enable-proxy (loopback sibling probes)
 };
 
 struct HttpResponseHead {

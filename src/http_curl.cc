@@ -223,7 +223,7 @@ HttpClient::Id CurlHttpClient::Start(HttpRequest request, HttpCallbacks callback
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   }
   if (config_.ipv4) curl_easy_setopt(e, CURLOPT_IPRESOLVE, static_cast<long>(CURL_IPRESOLVE_V4));
-  if (config_.enable_proxy) {
+  if (config_.enable_proxy && !r.direct) {
     bool https = r.url.rfind("https:", 0) == 0;
     const char* proxy = https ? Env("https_proxy", "HTTPS_PROXY") : Env("http_proxy", "HTTP_PROXY");
     if (!proxy) proxy = Env("all_proxy", "ALL_PROXY");
