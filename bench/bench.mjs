@@ -254,6 +254,10 @@ async function throughput(s) {
   return { callsPerS: (opt.thrCalls / ms) * 1000, ms };
 }
 
+// With --expose-gc (bench/run.sh passes it), collect this process's garbage before each timed
+// phase, so a GC of an earlier phase's 10 MB strings does not land inside the next measurement.
+const gcNow = () => { if (typeof globalThis.gc === 'function') globalThis.gc(); };
+
 const cpuOf = (pid) => (pid ? procCpu(pid) : { ticks: NaN, ns: NaN });
 const cpuDelta = (a, b) => ({ ticks: b.ticks - a.ticks, ms: (b.ns - a.ns) / 1e6 });
 
@@ -299,7 +303,7 @@ async function runMode(mode, deadline) {
     for (const t of PROXIES) R.mem[t.key].init = procStatus(S[t.key].pid);
 
     // 2. + 3. latency and throughput, rounds with the order rotated; later rounds only in budget
-    const reserveS = opt.bigReps * 4 + opt.idleS + 8; // big phase + idle + closing, generous
+    const reserveS = opt.bigReps * 3 + opt.idleS + 6; // big phase + idle + closing, generous
     for (let r = 0; r < opt.rounds; r++) {
       if (r > 0) {
         const perRound = (now() - R.roundsStart) / r;
@@ -315,12 +319,14 @@ async function runMode(mode, deadline) {
       for (const t of rot(TARGETS, r)) {
         round.order.push(t.key);
         log(`mode ${mode}: round ${r + 1}/${opt.rounds} latency ${t.short}`);
+        gcNow();
         let c0 = cpuOf(S[t.key].pid);
         let f0 = cpuOf(fx.pid);
         round.lat[t.key] = await latency(S[t.key]);
         R.cpu[t.key].lat.push(cpuDelta(c0, cpuOf(S[t.key].pid)));
         (R.cpu.server.lat[t.key] ??= []).push(cpuDelta(f0, cpuOf(fx.pid)));
         log(`mode ${mode}: round ${r + 1}/${opt.rounds} throughput ${t.short}`);
+        gcNow();
         c0 = cpuOf(S[t.key].pid);
         f0 = cpuOf(fx.pid);
         round.thr[t.key] = await throughput(S[t.key]);
@@ -335,6 +341,8 @@ async function runMode(mode, deadline) {
     for (let i = 0; i < opt.bigReps; i++) {
       for (const t of rot(TARGETS, i)) {
         log(`mode ${mode}: big ${i + 1}/${opt.bigReps} ${t.short}`);
+        gcNow();
+        await sleep(50);
         const c0 = cpuOf(S[t.key].pid);
         R.big[t.key].push(await S[t.key].big(opt.bigBytes));
         R.cpu[t.key].big.push(cpuDelta(c0, cpuOf(S[t.key].pid)));
@@ -562,7 +570,7 @@ out.push(`- **C ours**: \`${oursName} <url>\` (run from a private copy taken at 
 out.push('- **A0 raw fetch** (informational, no target): Node `fetch` straight to the server without the SDK, answers read whole and parsed by hand: the cheapest client this process can be, to show how much of A is SDK overhead.');
 out.push('- B and C are driven over stdio by the same raw newline-delimited JSON-RPC driver (bench/lib.mjs `RawProxy`: linear line splitting, `JSON.parse` per line; not the SDK\'s StdioClientTransport, which rescans its buffer per chunk and is quadratic on a 10 MB line); their timings end when the response line is parsed.');
 out.push(`- Proxy environment: a fresh \`MCP_REMOTE_CONFIG_DIR\` per proxy, \`BROWSER=/bin/true\`, no \`NODE_OPTIONS\`${opt.keepEnv ? '; NODE_EXTRA_CA_CERTS kept as in the caller\'s environment' : '; `NODE_EXTRA_CA_CERTS` removed (this machine exports it as the whole system bundle; the start-up row "with NODE_EXTRA_CA_CERTS" shows its cost)'}.`, '');
-out.push(`Method: start-up = ${opt.startup} spawns per target, interleaved with the order rotated (A: from \`new Client\` in the already warm benchmark process). Latency = ${opt.warmup} warm-up + ${opt.calls} sequential \`tools/call echo\`; throughput = ${opt.thrCalls} \`echo\` calls with ${opt.conc} in flight; both on one long-lived session per target, repeated for up to ${opt.rounds} rounds with the target order rotated (rounds after the first only while the run stays within its ${opt.budgetS} s budget); the table shows the median over rounds. Big result = \`big {bytes: ${opt.bigBytes}}\` ${opt.bigReps}× per target, interleaved, median. Memory = VmHWM/VmRSS of the long-lived proxy process from /proc/<pid>/status. Idle = utime+stime ticks (1/100 s, /proc/<pid>/stat) over ${opt.idleS} s with both proxies connected and idle in the same window (on-CPU ms summed from /proc/<pid>/task/*/schedstat). "Added" = median(target) − median(direct). CPU rows are informational (from /proc, per phase).`, '');
+out.push(`Method: start-up = ${opt.startup} spawns per target, interleaved with the order rotated (A: from \`new Client\` in the already warm benchmark process). Latency = ${opt.warmup} warm-up + ${opt.calls} sequential \`tools/call echo\`; throughput = ${opt.thrCalls} \`echo\` calls with ${opt.conc} in flight; both on one long-lived session per target, repeated for up to ${opt.rounds} rounds with the target order rotated (rounds after the first only while the run stays within its ${opt.budgetS} s budget); the table shows the median over rounds. Big result = \`big {bytes: ${opt.bigBytes}}\` ${opt.bigReps}× per target, interleaved, median${typeof globalThis.gc === 'function' ? ' (the benchmark process collects its garbage before each timed phase)' : ''}. Memory = VmHWM/VmRSS of the long-lived proxy process from /proc/<pid>/status. Idle = utime+stime ticks (1/100 s, /proc/<pid>/stat) over ${opt.idleS} s with both proxies connected and idle in the same window (on-CPU ms summed from /proc/<pid>/task/*/schedstat). "Added" = median(target) − median(direct). CPU rows are informational (from /proc, per phase).`, '');
 out.push('## Results', '');
 for (const t of tables) out.push(t.text, '');
 out.push('Reading the table:', '');

@@ -67,7 +67,7 @@ fi
 # 3. The benchmark, in its own process group, bounded by `timeout`.
 budget=$(( limit > 120 ? limit - 60 : limit / 2 ))
 set -m                       # background jobs get their own process group (pgid = job pid)
-timeout -k 10 "$limit" "$NODE22" "$REPO/bench/bench.mjs" --ours "$OURS" --budget-s "$budget" \
+timeout -k 10 "$limit" "$NODE22" --expose-gc "$REPO/bench/bench.mjs" --ours "$OURS" --budget-s "$budget" \
   --command "$orig_cmd" ${notes[@]+"${notes[@]}"} ${pass[@]+"${pass[@]}"} </dev/null &
 job=$!
 set +m
