@@ -51,9 +51,11 @@ Events Parse(std::size_t cap, const std::vector<std::string_view>& chunks) {
 Events Reference(std::size_t cap, std::string_view s) {
   Events out;
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (s.substr(0, 3) == kBom) s.remove_prefix(3);
-  // A stream that ends inside what may still become a BOM has no content.
-  if (s.size() < 3 && kBom.substr(0, s.size()) == s) s = {};
+  if (s.substr(0, 3) == kBom) {
+    s.remove_prefix(3);  // only one BOM is special; what follows is content
+  } else if (s.size() < 3 && kBom.substr(0, s.size()) == s) {
+    s = {};  // a stream that ends inside what may still become a BOM has no content
+  }
   std::string data, type, id_buffer, last_id;
   bool failed = false;
   while (!s.empty()) {

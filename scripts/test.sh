@@ -78,14 +78,16 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
         -DMCPR_FUZZ=ON -DMCPR_TESTS=OFF >/dev/null || exit 1
   ninja -C build-fuzz || exit 1
   for fuzzer in build-fuzz/*_fuzzer; do
-    name=$(basename "$fuzzer" _fuzzer)
+    name=$(basename "$fuzzer")
     corpus=$(mktemp -d)
     [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$corpus/"
-    if fout=$("$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 "$corpus" 2>&1); then
+    if fout=$("$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -timeout=10 \
+              -artifact_prefix="$corpus/" "$corpus" 2>&1); then
       echo "fuzz $name: ok ($(printf '%s\n' "$fout" | grep -oE 'Done [0-9]+ runs' | tail -1))"
       add 1 0
     else
       echo "fuzz $name: FAILED"; printf '%s\n' "$fout" | tail -n 40
+      mkdir -p fuzz-failures && cp "$corpus"/crash-* "$corpus"/timeout-* "$corpus"/oom-* fuzz-failures/ 2>/dev/null
       add 0 1
     fi
     rm -rf "$corpus"
