@@ -345,7 +345,22 @@ std::string OAuthClient::Resource() const {
   return options_.server_url;
 }
 
-std::string OAuthClient::RedirectUri() const { return pending_redirect_; }
+// Scope selection (spec "Scope Selection Strategy"; §1.8.3 minus npm's
+// default scope): pinned > challenge (or the step-up union) > PRM > none.
+std::string OAuthClient::BaseScope() const {
+  ScopeInputs si;
+  if (!options_.static_oauth_client_metadata.empty()) {
+    json::error_code ec;
+    json::value v = json::parse(options_.static_oauth_client_metadata, ec);
+    if (!ec && v.is_object()) si.pinned_scope = Str(v.as_object(), "scope");
+  }
+  si.challenge_scope = challenge_scope_;
+  if (prm_) {
+    si.prm_scopes_supported = prm_->scopes_supported;
+    si.prm_has_scopes_supported = prm_->has_scopes_supported;
+  }
+  return SelectScope(si);
+}
 
 // ---------------------------------------------------------------- tokens
 
@@ -666,18 +681,7 @@ void OAuthClient::LeaderSignIn() {
   });
   pending_redirect_ = "http://" + options_.host + ":" + std::to_string(server.port()) + options_.callback_path;
 
-  ScopeInputs si;
-  if (!options_.static_oauth_client_metadata.empty()) {
-    json::error_code ec;
-    json::value v = json::parse(options_.static_oauth_client_metadata, ec);
-    if (!ec && v.is_object()) si.pinned_scope = Str(v.as_object(), "scope");
-  }
-  si.challenge_scope = challenge_scope_;
-  if (prm_) {
-    si.prm_scopes_supported = prm_->scopes_supported;
-    si.prm_has_scopes_supported = prm_->has_scopes_supported;
-  }
-  requested_scope_ = AddOfflineAccess(SelectScope(si), as_, {"authorization_code", "refresh_token"});
+  requested_scope_ = AddOfflineAccess(BaseScope(), as_, {"authorization_code", "refresh_token"});
 
   EnsureClient(pending_redirect_, [this](bool ok, std::string why) {
     if (!ok) return Finish(false, why);
@@ -826,13 +830,7 @@ void OAuthClient::CrossAppAccessFlow() {
   if (client_id_.empty()) return Finish(false, "cross-app access needs --static-oauth-client-info with a client_id");
   if (options_.idp_id_token.empty()) return Finish(false, "cross-app access needs --idp-id-token");
   ChooseStaticAuthMethod();
-  ScopeInputs si;
-  si.challenge_scope = challenge_scope_;
-  if (prm_) {
-    si.prm_scopes_supported = prm_->scopes_supported;
-    si.prm_has_scopes_supported = prm_->has_scopes_supported;
-  }
-  requested_scope_ = SelectScope(si);
+  requested_scope_ = BaseScope();
   FormParams p{{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
                {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
                {"subject_token", options_.idp_id_token},
@@ -870,18 +868,7 @@ void OAuthClient::CrossAppAccessFlow() {
 void OAuthClient::ClientCredentialsFlow() {
   if (client_id_.empty()) return Finish(false, "--client-credentials needs --static-oauth-client-info with a client_id");
   ChooseStaticAuthMethod();
-  ScopeInputs si;
-  if (!options_.static_oauth_client_metadata.empty()) {
-    json::error_code ec;
-    json::value v = json::parse(options_.static_oauth_client_metadata, ec);
-    if (!ec && v.is_object()) si.pinned_scope = Str(v.as_object(), "scope");
-  }
-  si.challenge_scope = challenge_scope_;
-  if (prm_) {
-    si.prm_scopes_supported = prm_->scopes_supported;
-    si.prm_has_scopes_supported = prm_->has_scopes_supported;
-  }
-  requested_scope_ = SelectScope(si);
+  requested_scope_ = BaseScope();
   FormParams p{{"grant_type", "client_credentials"}};
   if (!requested_scope_.empty()) p.emplace_back("scope", requested_scope_);
   if (std::string r = Resource(); !r.empty()) p.emplace_back("resource", r);
@@ -901,13 +888,7 @@ void OAuthClient::DeviceFlow() {
     return Finish(false, "the authorization server does not support the device authorization grant");
   EnsureClient("", [this](bool ok, std::string why) {
     if (!ok) return Finish(false, why);
-    ScopeInputs si;
-    si.challenge_scope = challenge_scope_;
-    if (prm_) {
-      si.prm_scopes_supported = prm_->scopes_supported;
-      si.prm_has_scopes_supported = prm_->has_scopes_supported;
-    }
-    requested_scope_ = AddOfflineAccess(SelectScope(si), as_, {"refresh_token"});
+    requested_scope_ = AddOfflineAccess(BaseScope(), as_, {"refresh_token"});
     FormParams p;
     if (!requested_scope_.empty()) p.emplace_back("scope", requested_scope_);
     if (std::string r = Resource(); !r.empty()) p.emplace_back("resource", r);

@@ -116,7 +116,7 @@ class OAuthClient : public Authenticator {
   void HandleTokenError(const Fetched& f, const char* what);
 
   std::string Resource() const;          // "" = do not send
-  std::string RedirectUri() const;
+  std::string BaseScope() const;
   std::string ChooseAuthMethod() const;  // for DCR
   bool PkceSupported(std::string* why) const;
   void LoadStoredTokens();
