@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "host_io.h"
 
@@ -76,6 +79,13 @@ void HostInput::OnReadable() {
     on_eof_ = nullptr;
     fn();
   }
+}
+
+void TuneMemory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);  // fixing it also turns off the adaptive threshold
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);
+#endif
 }
 
 void IgnoreSigpipe() {

@@ -69,4 +69,11 @@ class SignalWatch {
 /// Ignores SIGPIPE (writes to a closed pipe or socket fail with EPIPE instead).
 void IgnoreSigpipe();
 
+/// Process-wide memory settings for a long-lived proxy: buffers of 1 MiB
+/// and more (a 10 MB tool result) are mmapped and handed back to the
+/// kernel when freed, instead of glibc's adaptive threshold keeping them in
+/// the heap after the first big message (observed: 27.8 -> 36.4 MiB peak
+/// over repeated 10 MB results).
+void TuneMemory();
+
 }  // namespace mcpr

@@ -133,6 +133,7 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
   if (int rc = ParseCommandLine(args, "mcp-remote", &opts, &warnings); rc >= 0) return rc;
 
   // 2. Logging: stderr only (stdout is the protocol), plus the --debug file.
+  TuneMemory();
   Logger log;
   SetUpLogging(opts, warnings, &log);
 
