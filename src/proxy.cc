@@ -22,9 +22,13 @@ constexpr Millis kBarrierTimeout{10000};
 constexpr std::string_view kOwnPrefix = "mcp-remote-";
 
 bool IsOwnId(std::string_view raw_id) {
-  // A JSON string token "mcp-remote-…" (no escapes needed for our own ids).
-  return raw_id.size() > kOwnPrefix.size() + 1 && raw_id[0] == '"' &&
-         raw_id.substr(1, kOwnPrefix.size()) == kOwnPrefix;
+  // Any JSON string that DECODES to "mcp-remote-…": an escaped spelling
+  // (\u006dcp-remote-…) is the same id to the server.
+  if (raw_id.empty() || raw_id[0] != '"') return false;
+  if (raw_id.find('\\') == std::string_view::npos)
+    return raw_id.size() > kOwnPrefix.size() + 1 && raw_id.substr(1, kOwnPrefix.size()) == kOwnPrefix;
+  std::string decoded;
+  return DecodeJsonString(raw_id, &decoded) && decoded.rfind(kOwnPrefix, 0) == 0;
 }
 
 std::string Splice(std::string_view text, Span span, std::string_view replacement) {

@@ -6,9 +6,40 @@
 // where only a byte count and "last byte was '\r'" are kept.
 #include "stdio_framer.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
 #include <cstring>
 
 namespace mcpr {
+
+LineFramer::Buffer::~Buffer() { std::free(data); }
+
+bool LineFramer::Buffer::Append(std::string_view bytes, std::size_t limit) {
+  const std::size_t need = size + bytes.size();
+  if (need > capacity) {
+    std::size_t grow = std::min(std::max(need, capacity * 2), std::max(need, limit));
+    char* p = static_cast<char*>(std::realloc(data, grow));
+    if (p == nullptr) return false;
+    data = p;
+    capacity = grow;
+  }
+  if (!bytes.empty()) std::memcpy(data + size, bytes.data(), bytes.size());
+  size = need;
+  return true;
+}
+
+void LineFramer::Buffer::Clear(std::size_t keep_capacity) {
+  size = 0;
+  if (capacity > keep_capacity) {  // hand a big message's buffer back
+    std::free(data);
+    data = nullptr;
+    capacity = 0;
+  }
+}
+
+void LineFramer::Release() { partial_.Clear(kKeepCapacity); }
 
 void LineFramer::Feed(std::string_view chunk, Sink& sink) {
   const char* p = chunk.data();
@@ -23,18 +54,24 @@ void LineFramer::Feed(std::string_view chunk, Sink& sink) {
       if (!piece.empty()) overflow_cr_ = piece.back() == '\r';
     } else if (nl != nullptr && partial_.empty()) {
       Emit(piece, sink);  // zero-copy: the whole line is inside `chunk`
-    } else if (const std::size_t total = partial_.size() + piece.size();
+    } else if (const std::size_t total = partial_.size + piece.size();
                total > max_line_ && total - max_line_ > 1) {
       // Too long even if its last byte turns out to be a stripped '\r'.
       overflowing_ = true;
-      overflow_bytes_ = partial_.size() + piece.size();
-      overflow_cr_ = piece.empty() ? partial_.back() == '\r' : piece.back() == '\r';
-      partial_.clear();
+      overflow_bytes_ = partial_.size + piece.size();
+      overflow_cr_ = piece.empty() ? partial_.data[partial_.size - 1] == '\r' : piece.back() == '\r';
+      Release();
     } else {
-      partial_.append(piece);
-      if (nl != nullptr) {
-        Emit(partial_, sink);
-        partial_.clear();
+      // Grows geometrically but never past the cap: a line at the cap costs
+      // one buffer of the cap's size, not the next power of two.
+      if (!partial_.Append(piece, max_line_ + 1)) {
+        overflowing_ = true;  // out of memory: treat it like an oversized line
+        overflow_bytes_ = total;
+        overflow_cr_ = !piece.empty() && piece.back() == '\r';
+        Release();
+      } else if (nl != nullptr) {
+        Emit(partial_.view(), sink);
+        Release();
       }
     }
 
@@ -48,8 +85,8 @@ void LineFramer::Finish(Sink& sink) {
   if (overflowing_) {
     FinishOverflow(sink);
   } else if (!partial_.empty()) {
-    std::string line;
-    line.swap(partial_);  // leave the framer reusable even if sink re-enters
+    std::string line(partial_.view());
+    Release();  // leave the framer reusable even if sink re-enters
     Emit(line, sink);
   }
 }

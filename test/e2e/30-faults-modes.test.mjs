@@ -1,0 +1,207 @@
+// Scenario 30 (modes): a misbehaving Streamable HTTP server (test/fixtures/faulty-server.mjs).
+// Promise under test: every host request gets its response or a JSON-RPC error
+// (-32001 "mcp-remote: …") within a bounded time, the proxy stays up (or exits with one clear
+// message), never crashes or hangs, and answers a following `ok` call.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { REPO, spawnProxyRaw, rawHandshake, cleanupAll, exited, waitExit, npmKnownFailure } from './lib.mjs';
+
+const FAULTY = path.join(REPO, 'test', 'fixtures', 'faulty-server.mjs');
+
+// ------------------------------------------------------------------ local helpers
+const servers = new Set();
+
+async function stopServer(proc) {
+  if (exited(proc)) return;
+  try { proc.kill('SIGTERM'); } catch { /* gone */ }
+  if (await waitExit(proc, 2000)) return;
+  try { proc.kill('SIGKILL'); } catch { /* gone */ }
+  await waitExit(proc, 2000);
+}
+
+afterEach(async () => {
+  await Promise.all([...servers].map(stopServer));
+  servers.clear();
+  await cleanupAll();
+});
+
+/** Start faulty-server.mjs; returns {url, base, port, proc, stderr(), stats(), release(), stop()}. */
+async function startFaulty() {
+  const proc = spawn(process.execPath, [FAULTY], { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.add(proc);
+  const err = { text: '' };
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { err.text += d; });
+  proc.stdout.setEncoding('utf8');
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`faulty server not ready in 10 s\n${err.text}`)), 10000);
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/LISTENING (\d+)\n/);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+    proc.once('exit', (c, s) => { clearTimeout(t); reject(new Error(`faulty server exited (${c ?? s})\n${err.text}`)); });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    port,
+    base,
+    url: `${base}/mcp`,
+    proc,
+    stderr: () => err.text,
+    stats: async () => (await fetch(`${base}/_stats`, { signal: AbortSignal.timeout(5000) })).json(),
+    release: async () => (await fetch(`${base}/_release`, { method: 'POST', signal: AbortSignal.timeout(5000) })).json(),
+    stop: () => stopServer(proc),
+  };
+}
+
+/** Raw proxy + a copy of every stdout byte (to check the framing and the UTF-8). */
+function proxyWithBytes(url, flags = []) {
+  const p = spawnProxyRaw(url, flags);
+  const raw = [];
+  p.proc.stdout.on('data', (b) => raw.push(Buffer.from(b)));
+  p.stdoutBytes = () => Buffer.concat(raw);
+  return p;
+}
+
+function describe(p, extra = '') {
+  return `${extra}\n--- host got ---\n${JSON.stringify(p.messages).slice(-3000)}\n--- bad lines ---\n${p.badLines.join('\n')}` +
+    `\n--- proxy stderr (tail) ---\n${p.stderr().slice(-3000)}\n--- proxy exit ---\n${JSON.stringify({ code: p.proc.exitCode, signal: p.proc.signalCode })}`;
+}
+
+let nextId = 1000;
+/** Send tools/call `name`; resolves with the response message (result or error) within ms. */
+function call(p, name, args = {}, ms = 20000) {
+  const id = nextId++;
+  p.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+  return p.waitFor((m) => m.id === id && (m.result !== undefined || m.error !== undefined), ms, `tools/call ${name} (id ${id})`);
+}
+
+/** The proxy's error shape for a request it could not complete. */
+function assertProxyError(m, what) {
+  assert.ok(m.error, `${what}: expected a JSON-RPC error, got ${JSON.stringify(m).slice(0, 500)}`);
+  assert.equal(m.error.code, -32001, `${what}: error code -32001 (got ${JSON.stringify(m.error).slice(0, 500)})`);
+  assert.match(String(m.error.message), /^mcp-remote: \S/, `${what}: message "mcp-remote: …" (got ${JSON.stringify(m.error.message)})`);
+}
+
+async function assertStillServes(p, what) {
+  assert.ok(!exited(p.proc), `${what}: proxy still running (exit ${JSON.stringify({ code: p.proc.exitCode, signal: p.proc.signalCode })})`);
+  const r = await call(p, 'ok', { tag: 'after' }, 15000);
+  assert.ok(r.result, `${what}: following ok call answered with a result: ${JSON.stringify(r).slice(0, 500)}`);
+  assert.equal(r.result.content[0].text, 'ok: after');
+}
+
+function assertCleanStdout(p, what) {
+  assert.deepEqual(p.badLines, [], `${what}: every stdout line is JSON`);
+  const bytes = p.stdoutBytes();
+  assert.doesNotThrow(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes), `${what}: proxy stdout is valid UTF-8`);
+  assert.ok(bytes.length === 0 || bytes[bytes.length - 1] === 0x0a, `${what}: stdout ends at a line boundary`);
+}
+
+/**
+ * Run one fault: start server + proxy, handshake, call `name`, check `expect(msg)`, then that the
+ * proxy is alive, answers an ok call, and wrote nothing but clean JSON lines.
+ */
+async function runFault(name, expect, { flags = [], ms = 20000, t, after } = {}) {
+  const srv = await startFaulty();
+  const p = proxyWithBytes(srv.url, flags);
+  try {
+    await rawHandshake(p);
+    const warm = await call(p, 'ok', { tag: 'warm' }, 15000);
+    assert.equal(warm.result?.content?.[0]?.text, 'ok: warm', describe(p, 'warm-up call'));
+    let m;
+    try {
+      m = await call(p, name, {}, ms);
+    } catch (e) {
+      assert.fail(describe(p, `${name}: no answer: ${e.message.split('\n')[0]}`));
+    }
+    t?.diagnostic(`${name}: host got ${JSON.stringify(m.result ?? { error: m.error }).slice(0, 300)}`);
+    try {
+      expect(m);
+      await assertStillServes(p, name);
+      assertCleanStdout(p, name);
+      if (after) await after(srv, p, m);
+    } catch (e) {
+      e.message += describe(p);
+      throw e;
+    }
+    return { srv, p, m };
+  } finally {
+    await p.close();
+    await srv.stop();
+  }
+}
+
+const isProxyError = (name) => (m) => assertProxyError(m, name);
+
+// ------------------------------------------------------------------ tests
+test('faulty server sanity: ok and ok_sse answer normally', { timeout: 60000 }, async () => {
+  await runFault('ok', (m) => assert.equal(m.result?.content?.[0]?.text, 'ok'));
+  await runFault('ok_sse', (m) => assert.equal(m.result?.content?.[0]?.text, 'ok'));
+});
+
+for (const name of ['reset_sse', 'reset_sse_primed', 'reset_json', 'drop_no_reply', 'html_500', 'html_200',
+  'status_503', 'status_503_retry', 'status_500', 'status_500_retry']) {
+  const npmHangs = name.startsWith('reset_sse')
+    ? npmKnownFailure('an SSE response stream that breaks before the response leaves the request pending forever', { timeout: 90000 })
+    : { timeout: 90000 };
+  test(`${name}: -32001 mcp-remote error, proxy recovers`, npmHangs, async (t) => {
+    await runFault(name, isProxyError(name), { ms: 30000, t });
+  });
+}
+
+test('status_503_retry_once: the answer after a retry, or a -32001 error; proxy recovers', { timeout: 90000 }, async (t) => {
+  await runFault('status_503_retry_once', (m) => {
+    if (m.result) assert.equal(m.result.content?.[0]?.text, 'ok: after retry');
+    else assertProxyError(m, 'status_503_retry_once');
+  }, { ms: 30000, t });
+});
+
+test('invalid_utf8: a result or a -32001 error, and the host only ever sees valid UTF-8', { timeout: 60000 }, async (t) => {
+  await runFault('invalid_utf8', (m) => {
+    if (m.result) {
+      const t = m.result.content?.[0]?.text;
+      assert.equal(typeof t, 'string', `text content: ${JSON.stringify(m).slice(0, 300)}`);
+      assert.ok(t.startsWith('bad ') && t.endsWith(' bytes'), `text kept around the bad bytes: ${JSON.stringify(t)}`);
+    } else {
+      assertProxyError(m, 'invalid_utf8');
+    }
+  }, { t });
+});
+
+test('garbage_sse: non-JSON SSE events are skipped, the valid response arrives', { timeout: 60000 }, async () => {
+  await runFault('garbage_sse', (m) => {
+    assert.ok(m.result, `a result, not ${JSON.stringify(m).slice(0, 500)}`);
+    assert.equal(m.result.content?.[0]?.text, 'ok: after garbage');
+  });
+});
+
+for (const name of ['stall_sse', 'never_ends']) {
+  const opts = name === 'stall_sse'
+    ? npmKnownFailure('the body timeout ends the SSE stream but the pending request is never answered', { timeout: 90000 })
+    : { timeout: 90000 };
+  test(`${name} with --body-timeout 2: -32001 error within 20 s, proxy recovers`, opts, async (t) => {
+    await runFault(name, isProxyError(name), { flags: ['--body-timeout', '2'], ms: 20000, t });
+  });
+}
+
+// KNOWN BUG (open, issue 4): libcurl 7.88 silently re-sends a request whose reused keep-alive
+// connection dies before any response byte (it cannot tell that from a stale connection), so the
+// server sees this tools/call 3 times. Marked todo so it is reported on every run without failing
+// CI; remove the todo once the proxy stops the re-send (e.g. no reuse of connections that idled
+// past the server's keep-alive, plus a non-retrying path for tools/call).
+test('drop_no_reply: a tools/call whose connection dies before any response byte is not re-sent', { timeout: 60000, todo: 'known bug: libcurl re-sends on a dead reused connection' }, async (t) => {
+  // tools/call is not idempotent: the server read the whole request before the connection died,
+  // so a transparent re-POST (e.g. an HTTP library's "connection died, retrying") may run the tool twice.
+  await runFault('drop_no_reply', isProxyError('drop_no_reply'), {
+    t,
+    after: async (srv) => {
+      const s = await srv.stats();
+      t.diagnostic(`server saw drop_no_reply ids ${JSON.stringify(s.ids.drop_no_reply)}`);
+      assert.equal(s.calls.drop_no_reply, 1, `the server received the tools/call exactly once (ids ${JSON.stringify(s.ids.drop_no_reply)})`);
+    },
+  });
+});
