@@ -66,7 +66,7 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   printf '%s\n' "$out" | grep -E 'Failed|ERROR: |runtime error|tests passed' | tail -n 30
   count_ctest "$out"
   log "end-to-end tests under ASan/UBSan"
-  out=$(MCP_REMOTE_BIN=build-asan/mcp-remote MCP_REMOTE_CLIENT_BIN=build-asan/mcp-remote-client \
+  out=$(MCPR_SANITIZED=1 MCP_REMOTE_BIN=build-asan/mcp-remote MCP_REMOTE_CLIENT_BIN=build-asan/mcp-remote-client \
         test/e2e/run.sh 2>&1); rc=$?
   count_node "$out" $rc
   unset ASAN_OPTIONS UBSAN_OPTIONS

@@ -175,6 +175,16 @@ Split SplitReference(std::string_view s) {
   return out;
 }
 
+// WHATWG forbidden domain code points, C0 controls, space, DEL and non-ASCII.
+bool IsValidDomainHost(std::string_view host) {
+  for (const char ch : host) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) return false;
+    if (std::strchr("#%/:<>?@[\\]^|", ch) != nullptr) return false;
+  }
+  return true;
+}
+
 bool Fail(std::string* err, std::string_view why) {
   if (err != nullptr) *err = std::string(why);
   return false;
@@ -182,7 +192,7 @@ bool Fail(std::string* err, std::string_view why) {
 
 // Parses a prepared absolute URL whose scheme length is known.
 bool ParsePrepared(const std::string& text, std::size_t scheme_len, ParsedUrl* out,
-                   std::string* err) {
+                   std::string* err, bool second_pass = false) {
   const std::string scheme = AsciiLower(std::string_view(text).substr(0, scheme_len - 1));
   if (scheme != "http" && scheme != "https") {
     return Fail(err, "unsupported URL scheme \"" + scheme + "\" (only http and https)");
@@ -217,6 +227,13 @@ bool ParsePrepared(const std::string& text, std::size_t scheme_len, ParsedUrl* o
   std::string zone;
   if (GetPart(u.get(), CURLUPART_ZONEID, 0, &zone)) return Fail(err, "IPv6 zone ids are not supported");
   result.host = AsciiLower(result.host);
+  // curl percent-decodes the host ("%d1%7f" becomes two raw bytes) and then
+  // validates less than it does for a literal host; apply the WHATWG
+  // forbidden-domain-code-point rule to the decoded bytes. There is no IDNA
+  // here, so a non-ASCII host must be given in its punycode ("xn--") form.
+  if (result.host.front() != '[' && !IsValidDomainHost(result.host)) {
+    return Fail(err, "URL host contains characters not allowed in a host name (use the punycode xn-- form for international names)");
+  }
   GetPart(u.get(), CURLUPART_PORT, CURLU_NO_DEFAULT_PORT, &result.port);
   std::string effective;
   if (!GetPart(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT, &effective)) {
@@ -230,6 +247,13 @@ bool ParsePrepared(const std::string& text, std::size_t scheme_len, ParsedUrl* o
   if (parts.has_query) GetPart(u.get(), CURLUPART_QUERY, 0, &result.query);
   result.has_fragment = parts.has_fragment;
   if (parts.has_fragment) GetPart(u.get(), CURLUPART_FRAGMENT, 0, &result.fragment);
+  if (!second_pass && authority.find('%') != std::string_view::npos) {
+    // Parse once more with the decoded host written out, so that curl
+    // canonicalizes it as it would a literal one ("12%2e7" is the IPv4
+    // address 12.0.0.7, as in a browser). The host has no '%' now.
+    const std::string literal = Href(result);
+    return ParsePrepared(literal, scheme.size() + 1, out, err, /*second_pass=*/true);
+  }
   *out = std::move(result);
   return true;
 }

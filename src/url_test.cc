@@ -83,6 +83,25 @@ TEST(UrlTest, ParseRejects) {
   EXPECT_FALSE(ParseUrl("http://[fe80::1%25eth0]/", &u, &err));
 }
 
+// Found by fuzz/url_fuzzer.cc: curl percent-decodes the host, and the decoded
+// bytes must pass the same rule as a literal host (else Href would print a URL
+// that does not parse again).
+TEST(UrlTest, ParseRejectsPercentEncodedForbiddenHostBytes) {
+  ParsedUrl u;
+  std::string err;
+  EXPECT_FALSE(ParseUrl("https:%d1%7f.1/x", &u, &err));
+  EXPECT_NE(err.find("host"), std::string::npos) << err;
+  EXPECT_FALSE(ParseUrl("https://a%2fb.example/", &u, &err));
+  EXPECT_FALSE(ParseUrl("https://a%00b.example/", &u, &err));
+  EXPECT_FALSE(ParseUrl("https://b\xc3\xbc" "cher.example/", &u, &err));
+  ASSERT_TRUE(ParseUrl("https://%61pi.example/", &u, &err)) << err;
+  EXPECT_EQ(u.host, "api.example");
+  ASSERT_TRUE(ParseUrl("http://12%2e7/", &u, &err)) << err;
+  EXPECT_EQ(u.host, "12.0.0.7");  // what new URL() gives
+  ASSERT_TRUE(ParseUrl("http://a%40b:p%25@h.example/", &u, &err)) << err;
+  EXPECT_EQ(u.host, "h.example");
+}
+
 // Expected values are what Node 20's `new URL(x).href` prints.
 TEST(UrlTest, NormalizeMatchesWhatwgHref) {
   const std::vector<std::pair<std::string, std::string>> cases = {

@@ -458,7 +458,11 @@ test('a 100 MB line -> one "too large" error, memory stays bounded, proxy keeps 
   const after = h.vmHWM();
   const growth = after - before;
   process.stderr.write(`[31] 100 MB line written in ${Date.now() - started} ms; VmHWM ${(before / 2 ** 20).toFixed(1)} -> ${(after / 2 ** 20).toFixed(1)} MiB\n`);
-  assert.ok(growth < 100 * 2 ** 20, `VmHWM grew by ${(growth / 2 ** 20).toFixed(1)} MiB (limit 100 MiB)`);
+  // Under AddressSanitizer every realloc copies and freed blocks sit in a 256 MiB quarantine, so the
+  // high-water mark says nothing about the release build; scripts/test.sh sets MCPR_SANITIZED there.
+  if (!process.env.MCPR_SANITIZED) {
+    assert.ok(growth < 100 * 2 ** 20, `VmHWM grew by ${(growth / 2 ** 20).toFixed(1)} MiB (limit 100 MiB)`);
+  }
   await h.echoWorks('tools/call after the 100 MB line');
   // And the next line is read from its start (the rest of the big line was discarded, not glued on).
   h.p.sendRaw(`${echoReq('6', 'after big')}\n`);
