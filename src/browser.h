@@ -37,12 +37,25 @@
 //      ReapBrowserChildren(). (Double-forking was rejected: fork() in a
 //      process with libcurl's resolver threads is not async-signal-safe
 //      territory, and it would hide exec failures.)
+// BrowserBroker (for a confined process, sandbox.h): Start() forks a helper
+// BEFORE confinement. The helper keeps stderr, puts stdin and stdout on
+// /dev/null, closes every other descriptor, ignores SIGINT/SIGHUP (it lives
+// exactly as long as its socket: EOF from the proxy, or the proxy's death,
+// which PR_SET_PDEATHSIG also turns into SIGKILL on Linux), lets the kernel
+// reap the openers it starts (SIGCHLD ignored), and loops: receive one URL
+// (a SOCK_SEQPACKET datagram of at most 8 KiB), validate it AGAIN with
+// ValidateBrowserUrl (the helper trusts nothing from the confined side),
+// spawn the opener list of step 3 exactly as above, and answer "ok <program>"
+// or "error <why>". Open() waits at most 5 s for that answer, without the
+// event loop (spawning is quick; a helper that does not answer is reported
+// as an error and the URL has already been logged for the user).
 // Never throws. Windows would be browser-win32.cc: ShellExecuteW after the
 // same validation (ShellExecute dispatches any registered protocol, so the
 // scheme check matters even more there).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -57,6 +70,35 @@ namespace mcpr {
 /// `loop`, if given, must outlive the spawned child's reaping timer (it
 /// does when it is the proxy's one loop).
 bool OpenBrowser(std::string_view url, Logger& log, std::string* err, EventLoop* loop = nullptr);
+
+class BrowserBroker;
+
+/// Like OpenBrowser above, but the opener is spawned by `broker`'s helper
+/// process when `broker` is non-null (a confined process cannot exec).
+bool OpenBrowser(std::string_view url, Logger& log, std::string* err, EventLoop* loop, BrowserBroker* broker);
+
+class BrowserBroker {
+ public:
+  /// Forks the helper. Call while the process is still single-threaded and
+  /// unconfined. nullptr (and *err) if it cannot be started.
+  static std::unique_ptr<BrowserBroker> Start(std::string* err);
+  /// Closes the socket (the helper exits on EOF) and reaps the helper if it
+  /// is already gone; never blocks.
+  ~BrowserBroker();
+  BrowserBroker(const BrowserBroker&) = delete;
+  BrowserBroker& operator=(const BrowserBroker&) = delete;
+
+  /// Asks the helper to open `safe_url` (already validated and logged).
+  /// True if an opener was spawned; *opener names it. False with *err.
+  bool Open(std::string_view safe_url, std::string* opener, std::string* err);
+
+  int helper_pid() const { return pid_; }
+
+ private:
+  BrowserBroker(int fd, int pid) : fd_(fd), pid_(pid) {}
+  int fd_;
+  int pid_;
+};
 
 /// Reaps finished opener children (non-blocking). Returns how many are
 /// still running (not yet reaped).

@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "oauth_messages.h"
+#include "sandbox.h"
 
 namespace mcpr {
 namespace {
@@ -278,6 +280,108 @@ TEST_F(BrowserTest, ChildrenAreReapedFromTheLoop) {
   });
   loop.Run();
   EXPECT_EQ(BrowserChildrenPending(), 0u);
+}
+
+// ------------------------------------------------------------ BrowserBroker
+
+TEST_F(BrowserTest, BrokerOpensThroughItsHelper) {
+  ScopedEnv browser("BROWSER", script_.string());  // the helper inherits the environment at fork
+  ScopedEnv out("ARGV_OUT", (dir_ / "argv.txt").string());
+  std::string err;
+  auto broker = BrowserBroker::Start(&err);
+  ASSERT_TRUE(broker) << err;
+  ASSERT_TRUE(OpenBrowser("https://as.example/authorize?x=1", log_, &err, nullptr, broker.get())) << err;
+  const auto record = WaitForRecord();
+  EXPECT_EQ(Argv(record), (std::vector<std::string>{"1", "https://as.example/authorize?x=1"}));
+  EXPECT_NE(logged_.find("Please authorize this client by visiting:\nhttps://as.example/authorize?x=1"),
+            std::string::npos)
+      << logged_;
+  // Spawned by the helper, so nothing of ours is inherited: 0 and 1 on
+  // /dev/null, 2 kept, plus the descriptor the shell opens for the listing.
+  for (const auto& line : record) {
+    if (line.rfind("fd1=", 0) == 0) {
+      EXPECT_EQ(line, "fd1=/dev/null");
+    }
+    if (line.rfind("inherited=", 0) == 0) {
+      EXPECT_EQ(line.find("socket:"), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(BrowserChildrenPending(), 0u);  // the helper reaps, not us
+}
+
+TEST_F(BrowserTest, BrokerHelperValidatesAgain) {
+  ScopedEnv browser("BROWSER", script_.string());
+  ScopedEnv out("ARGV_OUT", (dir_ / "argv.txt").string());
+  std::string err, opener;
+  auto broker = BrowserBroker::Start(&err);
+  ASSERT_TRUE(broker) << err;
+  // Straight to the helper, as a compromised confined process could.
+  EXPECT_FALSE(broker->Open("javascript:alert(1)", &opener, &err));
+  EXPECT_NE(err.find("rejected"), std::string::npos) << err;
+  EXPECT_FALSE(broker->Open("https://as.example/a b", &opener, &err));
+  EXPECT_FALSE(broker->Open(std::string(9000, 'a'), &opener, &err));
+  // Still serving afterwards.
+  ASSERT_TRUE(broker->Open("https://as.example/ok", &opener, &err)) << err;
+  EXPECT_EQ(opener, script_.string());
+  EXPECT_EQ(Argv(WaitForRecord()), (std::vector<std::string>{"1", "https://as.example/ok"}));
+}
+
+TEST_F(BrowserTest, BrokerHelperExitsWhenTheBrokerGoes) {
+  std::string err;
+  auto broker = BrowserBroker::Start(&err);
+  ASSERT_TRUE(broker) << err;
+  const pid_t pid = broker->helper_pid();
+  broker.reset();
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    gone = r == pid || (r < 0 && errno == ECHILD);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the helper did not exit on EOF";
+}
+
+// The reason the broker exists: a confined process cannot exec, the helper
+// forked before confinement can.
+TEST_F(BrowserTest, AConfinedProcessOpensTheBrowserOnlyThroughTheBroker) {
+  ScopedEnv browser("BROWSER", script_.string());
+  ScopedEnv out("ARGV_OUT", (dir_ / "argv.txt").string());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string err, report;
+    auto broker = BrowserBroker::Start(&err);
+    SandboxPolicy policy;
+    policy.writable_dirs = {dir_.string()};
+    const SandboxResult r = Confine(policy);
+    if (!broker || !r.confined) {
+      report = "UNCONFINED " + r.detail + err;
+    } else {
+      Logger quiet;
+      std::string sink;
+      quiet.CaptureForTest(&sink);
+      const bool direct = OpenBrowser("https://as.example/direct", quiet, &err, nullptr, nullptr);
+      report += std::string("direct=") + (direct ? "opened" : "refused") + "\n";
+      const bool brokered = OpenBrowser("https://as.example/brokered", quiet, &err, nullptr, broker.get());
+      report += std::string("brokered=") + (brokered ? "opened" : "refused: " + err) + "\n";
+    }
+    (void)!write(fds[1], report.data(), report.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string report;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (report.rfind("UNCONFINED ", 0) == 0) GTEST_SKIP() << report;
+  EXPECT_NE(report.find("direct=refused\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("brokered=opened\n"), std::string::npos) << report;
+  EXPECT_EQ(Argv(WaitForRecord()), (std::vector<std::string>{"1", "https://as.example/brokered"}));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "options.h"
 #include "proxy.h"
 #include "run.h"
+#include "browser.h"
 
 #ifndef MCPR_VERSION
 #define MCPR_VERSION "0.0.0"
@@ -234,7 +235,7 @@ class ClientDriver : public LocalSink {
 
 }  // namespace
 
-int RunClientMain(const std::vector<std::string>& args) {
+int RunClientMain(const std::vector<std::string>& args, bool confine) {
   Options opts;
   ParseResult r = ParseArgs(args, "mcp-remote-client", SystemParseEnv(), &opts);
   if (r.action == ParseResult::Action::kHelp || r.action == ParseResult::Action::kVersion) {
@@ -251,6 +252,9 @@ int RunClientMain(const std::vector<std::string>& args) {
   log.set_debug(opts.debug);
   for (const auto& w : r.warnings) log.Warn("{}", w);
 
+  RealFileSystem fs;
+  std::unique_ptr<BrowserBroker> browser = ConfineProcess(opts, confine, fs, log);
+
   curl_global_init(CURL_GLOBAL_DEFAULT);
   EventLoop loop;
   NetConfig net;
@@ -259,8 +263,7 @@ int RunClientMain(const std::vector<std::string>& args) {
   if (const char* ca = std::getenv("NODE_EXTRA_CA_CERTS")) net.extra_ca_file = ca;
   net.user_agent = "mcp-remote-client/" MCPR_VERSION " (native)";
   CurlHttpClient http(loop, net);
-  RealFileSystem fs;
-  std::unique_ptr<OAuthClient> oauth = MakeOAuthClient(loop, http, log, opts, fs);
+  std::unique_ptr<OAuthClient> oauth = MakeOAuthClient(loop, http, log, opts, fs, browser.get());
   ClientDriver driver(loop, log, opts);
   Proxy proxy(loop, http, log, opts, driver, oauth.get());
   driver.set_proxy(&proxy);

@@ -87,6 +87,9 @@ struct Options {
   Millis ping_interval{30000};
   bool disable_cookies = false;
 
+  // Least privilege (sandbox.h): confine the process after start-up.
+  bool no_sandbox = false;
+
   // Logging.
   bool debug = false;
   bool silent = false;

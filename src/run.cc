@@ -1,6 +1,6 @@
 // The mcp-remote pipeline. Each step is one named function, in order:
-//   ParseCommandLine -> SetUpLogging -> StartNetwork -> WireHostToProxy ->
-//   RunUntilHostLeaves
+//   ParseCommandLine -> SetUpLogging -> ConfineProcess -> StartNetwork ->
+//   MakeOAuthClient -> WireHostToProxy -> RunUntilHostLeaves
 #include "run.h"
 
 #include <curl/curl.h>
@@ -16,6 +16,7 @@
 #include "log.h"
 #include "options.h"
 #include "proxy.h"
+#include "sandbox.h"
 #include "server_hash.h"
 #include "host_io.h"
 #include "mcp_remote/proxy.h"
@@ -113,17 +114,59 @@ class LineToProxy : public LineFramer::Sink {
 
 }  // namespace
 
-std::unique_ptr<OAuthClient> MakeOAuthClient(EventLoop& loop, HttpClient& http, Logger& log, const Options& opts,
-                                             FileSystem& fs) {
+bool UsesOAuth(const Options& opts) {
   // A static Authorization header wins over OAuth on every request (npm's
   // precedence), so signing in would be pointless: a 401 is just an error.
   for (const auto& h : opts.headers) {
     std::string lower = h.name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "authorization") return nullptr;
+    if (lower == "authorization") return false;
   }
-  return std::make_unique<OAuthClient>(loop, http, log, opts, fs, StoreDir(ConfigBaseDir(GetEnvOpt)),
-                                       ServerUrlHash(opts));
+  return true;
+}
+
+std::unique_ptr<OAuthClient> MakeOAuthClient(EventLoop& loop, HttpClient& http, Logger& log, const Options& opts,
+                                             FileSystem& fs, BrowserBroker* broker) {
+  if (!UsesOAuth(opts)) return nullptr;
+  auto client = std::make_unique<OAuthClient>(loop, http, log, opts, fs, StoreDir(ConfigBaseDir(GetEnvOpt)),
+                                              ServerUrlHash(opts));
+  client->set_browser_broker(broker);
+  return client;
+}
+
+std::unique_ptr<BrowserBroker> ConfineProcess(const Options& opts, bool confine, FileSystem& fs, Logger& log) {
+  if (!confine) return nullptr;
+  if (opts.no_sandbox) {
+    log.Debug("Not confining the process (--no-sandbox)");
+    return nullptr;
+  }
+  // The browser helper must exist before confinement (a confined process
+  // cannot exec); only a browser sign-in needs it.
+  std::unique_ptr<BrowserBroker> broker;
+  if (UsesOAuth(opts) && !opts.device_code && !opts.client_credentials) {
+    std::string err;
+    broker = BrowserBroker::Start(&err);
+    if (!broker) {
+      log.Debug("Not confining the process: the browser helper could not start ({})", err);
+      return nullptr;
+    }
+  }
+  SandboxPolicy policy;
+  const std::string store = StoreDir(ConfigBaseDir(GetEnvOpt));
+  FsStatus status;
+  if (fs.MakeDirs(store, &status, 0700)) {
+    policy.writable_dirs.push_back(store);
+  } else {
+    log.Debug("The token store {} cannot be created; confining without any writable directory", store);
+  }
+  policy.writable_files.push_back("/dev/null");
+  const SandboxResult r = Confine(policy);
+  if (r.confined) {
+    log.Debug("Confined: {}", r.detail);
+  } else {
+    log.Debug("Running unconfined: {}", r.detail);
+  }
+  return broker;
 }
 
 int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
@@ -137,16 +180,21 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
   Logger log;
   SetUpLogging(opts, warnings, &log);
 
-  // 3. One event loop and one libcurl multi handle carry every transfer.
+  // 3. Least privilege from here on (sandbox.h): writes only under the
+  //    token store, no exec; the browser helper is forked first. Before the
+  //    network starts, while the process has a single thread.
+  RealFileSystem fs;
+  std::unique_ptr<BrowserBroker> browser = ConfineProcess(opts, io.confine, fs, log);
+
+  // 4. One event loop and one libcurl multi handle carry every transfer.
   EventLoop loop;
   CurlHttpClient http(loop, StartNetwork(opts));
 
-  // 4. OAuth: stored tokens are loaded now; a sign-in starts only when the
+  // 5. OAuth: stored tokens are loaded now; a sign-in starts only when the
   //    server answers 401 (§1.8).
-  RealFileSystem fs;
-  std::unique_ptr<OAuthClient> oauth = MakeOAuthClient(loop, http, log, opts, fs);
+  std::unique_ptr<OAuthClient> oauth = MakeOAuthClient(loop, http, log, opts, fs, browser.get());
 
-  // 5. Host stdio <-> proxy core. Nothing is sent until the host's
+  // 6. Host stdio <-> proxy core. Nothing is sent until the host's
   //    initialize arrives; that message also picks the transport (§1.9.1).
   HostOutput out(io.output_fd);
   Proxy proxy(loop, http, log, opts, out, oauth.get());
@@ -179,7 +227,7 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
   }
   log.Info("Proxy ready: local stdio <-> {} (transport strategy {})", opts.server_url, StrategyName(opts.transport));
 
-  // 6. Relay until the host leaves or a signal arrives.
+  // 7. Relay until the host leaves or a signal arrives.
   if (!loop.Run()) {
     log.Error("Fatal error: the network event loop failed");
     return 1;
@@ -192,7 +240,7 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
 namespace mcp_remote {
 
 int RunProxy(const std::vector<std::string>& args, const ProxyIo& io) {
-  return mcpr::RunProxyMain(args, {io.input_fd, io.output_fd, io.handle_signals});
+  return mcpr::RunProxyMain(args, {io.input_fd, io.output_fd, io.handle_signals, io.confine});
 }
 
 int RunProxy(const std::string& server_url, int callback_port, const std::map<std::string, std::string>& headers,

@@ -6,5 +6,7 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  return mcpr::RunProxyMain(args, {});
+  mcpr::RunIo io;
+  io.confine = true;  // least privilege after start-up (src/sandbox.h)
+  return mcpr::RunProxyMain(args, io);
 }

@@ -24,6 +24,11 @@ struct ProxyIo {
   int input_fd = 0;             // the host's messages
   int output_fd = 1;            // messages for the host
   bool handle_signals = true;   // install SIGINT/SIGTERM/SIGHUP handlers (POSIX)
+  // Confine the process for good once started, as the mcp-remote command
+  // does (Linux Landlock: writes only under the token store, no exec; a
+  // helper process opens the browser). Off by default: it would also bind
+  // the embedding program, irreversibly. --no-sandbox in args overrides it.
+  bool confine = false;
 };
 
 /// Runs the proxy with mcp-remote's command-line arguments (everything after
