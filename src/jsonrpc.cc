@@ -292,7 +292,7 @@ class Parser {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
   bool AtEnd() const { return p_ == end_; }
-  char Peek() const { return *p_; }
+  char Peek() const { return p_ == end_ ? '\0' : *p_; }  // callers may peek at the end
   std::size_t Pos() const { return static_cast<std::size_t>(p_ - begin_); }
   Span SpanFrom(std::size_t start) const { return Span{start, Pos() - start}; }
 

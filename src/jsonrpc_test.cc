@@ -6,6 +6,8 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -62,6 +64,24 @@ std::string NeutralizeSurrogateEscapes(std::string text) {
     backslashes = 0;
   }
   return text;
+}
+
+// ---------------------------------------------------------------- bounds
+
+// Found by fuzz/jsonrpc_peek_fuzzer.cc: a message cut right after `"params":`
+// made the peek read one byte past the text (the params fast path looked for
+// '{' without checking for the end). Every prefix of a valid message is peeked
+// from an exactly-sized heap copy, so ASan/UBSan builds see any overread.
+TEST(JsonRpcPeekTest, EveryTruncationStaysInsideTheText) {
+  const std::string full =
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"x":[1,2.5e3,null,true]}}})";
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    std::unique_ptr<char[]> exact(new char[n == 0 ? 1 : n]);
+    std::memcpy(exact.get(), full.data(), n);
+    Peek p;
+    std::string why;
+    EXPECT_NE(PeekMessage(std::string_view(exact.get(), n), &p, &why), PeekError::kNone) << n;
+  }
 }
 
 // ---------------------------------------------------------------- kinds
