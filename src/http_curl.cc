@@ -59,6 +59,16 @@ HttpError::Kind KindOf(CURLcode code) {
   }
 }
 
+// Names the connection a transfer uses by its local and remote ports
+// (CURLINFO_ACTIVESOCKET is only set once a transfer is done in libcurl
+// 7.88); 0 if unknown.
+long ConnectionKey(CURL* easy) {
+  long local = 0, remote = 0;
+  curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &local);
+  curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &remote);
+  return local > 0 && remote > 0 ? (local << 16) | remote : 0;
+}
+
 }  // namespace
 
 const std::string* HttpResponseHead::Find(std::string_view lower_name) const {
@@ -106,6 +116,14 @@ struct CurlHttpClient::Transfer {
   bool head_complete = false;
   bool head_delivered = false;
 
+  // Request body, handed to libcurl by OnRead (see OnSeek for why not
+  // CURLOPT_POSTFIELDS).
+  std::size_t body_sent = 0;
+  bool body_started = false;
+  Millis idle_before_send{-1};   // the connection's idle time before this request; -1 = fresh
+  bool any_response = false;     // a status line arrived (redirect, 401, ...)
+  bool refused_resend = false;   // OnSeek refused a blind re-send
+
   std::string body;  // received, not yet handed out
   bool done = false;
   HttpError error;
@@ -127,6 +145,7 @@ struct CurlHttpClient::Transfer {
     auto* t = static_cast<Transfer*>(user);
     std::string_view line(data, size * n);
     if (line.rfind("HTTP/", 0) == 0) {
+      t->any_response = true;
       t->block_headers.clear();
       auto sp = line.find(' ');
       t->block_status = sp == std::string_view::npos ? 0 : std::strtol(line.data() + sp + 1, nullptr, 10);
@@ -154,6 +173,53 @@ struct CurlHttpClient::Transfer {
       }
     }
     return size * n;
+  }
+
+  static size_t OnRead(char* buffer, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    if (!t->body_started) {
+      t->body_started = true;
+      const long key = ConnectionKey(t->easy);
+      auto it = t->owner->last_done_.find(key);
+      if (key > 0 && it != t->owner->last_done_.end())
+        t->idle_before_send = std::chrono::duration_cast<Millis>(SteadyClock::now() - it->second);
+    }
+    const std::string& b = t->request.body;
+    const std::size_t take = std::min(size * n, b.size() - t->body_sent);
+    std::memcpy(buffer, b.data() + t->body_sent, take);
+    t->body_sent += take;
+    return take;
+  }
+
+  // libcurl rewinds the body in two cases. After a response (a 307/308
+  // redirect, an auth round): fine. And when a REUSED connection died after
+  // the request went out but before a single response byte: libcurl then
+  // re-sends it on a fresh connection, up to 5 times, whatever the method
+  // (lib/transfer.c Curl_retry_request). That is right for the keep-alive
+  // race (the server closed the idle connection while our request was on
+  // its way, so it never read it; browsers retry then too), and wrong when
+  // the server read the request and died: RFC 9110 §9.2.2 allows automatic
+  // retries of idempotent requests only, and the tool may have run already.
+  // The two are told apart by how long the connection had been idle before
+  // the request went out: servers close idle connections after seconds
+  // (Node 5 s, nginx 75 s), never within kKeepAliveRaceFloor. So a POST on a
+  // connection idle for less than that is not re-sent: the rewind comes
+  // here (possible only with a read callback, not CURLOPT_POSTFIELDS), we
+  // refuse it, the transfer fails with CURLE_SEND_FAIL_REWIND and the host
+  // gets an error instead of a second run of its call.
+  static constexpr Millis kKeepAliveRaceFloor{2000};
+  static int OnSeek(void* user, curl_off_t offset, int origin) {
+    auto* t = static_cast<Transfer*>(user);
+    if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > t->request.body.size())
+      return CURL_SEEKFUNC_CANTSEEK;
+    if (!t->any_response && t->request.method == "POST" && t->idle_before_send < kKeepAliveRaceFloor) {
+      t->refused_resend = true;
+      return CURL_SEEKFUNC_FAIL;
+    }
+    t->body_sent = static_cast<std::size_t>(offset);
+    t->body_started = false;  // the retry's connection is fresh; measure again
+    t->idle_before_send = Millis(-1);
+    return CURL_SEEKFUNC_OK;
   }
 
   static size_t OnWrite(char* data, size_t size, size_t n, void* user) {
@@ -246,7 +312,11 @@ HttpClient::Id CurlHttpClient::Start(HttpRequest request, HttpCallbacks callback
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {
     if (r.method == "POST" || !r.body.empty()) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, &Transfer::OnRead);
+      curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &Transfer::OnSeek);
+      curl_easy_setopt(e, CURLOPT_SEEKDATA, t.get());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     }
     if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
@@ -350,9 +420,18 @@ void CurlHttpClient::Dispatch() {
     if (!t || t->done) continue;
     t->done = true;
     CURLcode code = msg->data.result;
+    if (const long key = code == CURLE_OK ? ConnectionKey(t->easy) : 0; key > 0) {
+      if (last_done_.size() > 4096) last_done_.clear();  // bounded; only a heuristic's input
+      last_done_[key] = SteadyClock::now();
+    }
     if (code != CURLE_OK) {
       t->error.kind = KindOf(code);
       t->error.message = t->errbuf[0] ? std::string(t->errbuf) : curl_easy_strerror(code);
+      if (t->refused_resend) {
+        t->error.message =
+            "the connection closed after the request was sent and before any answer; not sent again, "
+            "because the server may already have acted on it";
+      }
     } else if (!t->head_complete) {
       long status = 0;
       curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);

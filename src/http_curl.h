@@ -49,6 +49,9 @@ class CurlHttpClient : public HttpClient {
   std::unordered_map<Id, std::unique_ptr<Transfer>> transfers_;
   std::vector<CURL*> idle_handles_;  // reused easy handles
   std::vector<Id> dirty_;            // transfers with undelivered events
+  // When each connection (by its ports) last finished a transfer: how long
+  // a reused connection sat idle before a request went out on it (OnSeek).
+  std::unordered_map<long, TimePoint> last_done_;
   struct ExtraCa;
   std::unique_ptr<ExtraCa> extra_ca_;
 };

@@ -193,7 +193,33 @@ for (const name of ['stall_sse', 'never_ends']) {
 // server sees this tools/call 3 times. Marked todo so it is reported on every run without failing
 // CI; remove the todo once the proxy stops the re-send (e.g. no reuse of connections that idled
 // past the server's keep-alive, plus a non-retrying path for tools/call).
-test('drop_no_reply: a tools/call whose connection dies before any response byte is not re-sent', { timeout: 60000, todo: 'known bug: libcurl re-sends on a dead reused connection' }, async (t) => {
+test('drop_if_idle: the keep-alive race (a pooled connection idle for seconds dies under a request) is retried on a fresh connection', npmKnownFailure('undici reports the closed socket as an error', { timeout: 60000 }), async (t) => {
+  // The other side of drop_no_reply: after 3 s of idleness (under Node's 5 s keep-alive timeout,
+  // so the connection is still pooled) a server may close the connection just as a request goes
+  // out; it never read it, so sending it again on a new connection is what browsers and libcurl
+  // do, and what a user expects (no spurious error after a pause).
+  const srv = await startFaulty();
+  const p = proxyWithBytes(srv.url, []);
+  try {
+    await rawHandshake(p);
+    const warm = await call(p, 'ok', { tag: 'warm' }, 15000);
+    assert.equal(warm.result?.content?.[0]?.text, 'ok: warm', describe(p, 'warm-up call'));
+    await new Promise((r) => setTimeout(r, 3000));
+    const m = await call(p, 'drop_if_idle', { tag: 'after-idle' }, 20000);
+    t.diagnostic(`drop_if_idle: host got ${JSON.stringify(m.result ?? { error: m.error }).slice(0, 300)}`);
+    assert.equal(m.result?.content?.[0]?.text, 'ok: after-idle', describe(p, 'the retried call'));
+    const s = await srv.stats();
+    // Each pooled connection that had sat idle dies under it in turn (the proxy keeps one for the
+    // session's POSTs and may have a second from the warm-up); the last attempt is on a fresh one.
+    assert.ok(s.calls.drop_if_idle >= 2 && s.calls.drop_if_idle <= 4,
+      `sent on the dying pooled connection(s), then once on a fresh one (server saw ${s.calls.drop_if_idle})`);
+  } finally {
+    await p.close();
+    await srv.stop();
+  }
+});
+
+test('drop_no_reply: a tools/call whose connection dies before any response byte is not re-sent', { timeout: 60000 }, async (t) => {
   // tools/call is not idempotent: the server read the whole request before the connection died,
   // so a transparent re-POST (e.g. an HTTP library's "connection died, retrying") may run the tool twice.
   await runFault('drop_no_reply', isProxyError('drop_no_reply'), {
