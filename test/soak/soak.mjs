@@ -15,7 +15,8 @@
 //   - every id answered exactly once;
 //   - VmRSS flat after warm-up: sampled every --sample-every completed calls; the last sample must
 //     be <= the first sample at or after --warmup calls + 2 MiB;
-//   - the proxy's open file descriptors (/proc/<pid>/fd) after the calls settle == before the calls.
+//   - the proxy's open file descriptors (/proc/<pid>/fd) after the calls settle (6 s, then one ping,
+//     which makes libcurl prune the pooled connections the server closed) == before the calls.
 // Hard time limit (--time-limit seconds for the whole run): when exceeded, everything started is
 // stopped and the run fails. Every process started here is killed on every exit path.
 // Prints a summary (stdout) and writes it to --out (Markdown). Exit 0 = all assertions passed.
@@ -46,7 +47,7 @@ const opt = {
   write: true,
   command: `test/soak/soak.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   rssSlackBytes: 2 * MiB,
-  fdSettleMs: 15000,
+  fdSettleMs: 20000,
 };
 {
   const a = process.argv.slice(2);
@@ -331,9 +332,17 @@ async function soakMode(mode) {
     r.callsPerS = opt.calls / (r.durationMs / 1000);
     r.missing = countMissing() + (opt.calls - sent);
 
-    // --- settle: fds back to the start count (bounded), late answers counted meanwhile
+    // --- settle: fds back to the start count (bounded), late answers counted meanwhile.
+    // libcurl keeps finished connections in its pool and notices that the server closed one
+    // (Node's keep-alive timeout is 5 s) only when the next request looks for a connection; so
+    // after 6 s one `ping` goes through, as a host's next message would, and then the count must
+    // be back where it started.
     const settleStart = Date.now();
     const settleUntil = Math.min(settleStart + opt.fdSettleMs, deadline - 5000);
+    await sleep(6000);
+    r.fdBeforePing = fs.readdirSync(`/proc/${px.pid}/fd`).length;
+    const pong = await px.request('soak-ping', 'ping', {}, 30000);
+    if (pong.error) throw new Error(`ping after the run failed: ${JSON.stringify(pong.error)}`);
     for (;;) {
       const n = fs.readdirSync(`/proc/${px.pid}/fd`).length;
       r.fdSeries.push({ ms: Date.now() - settleStart, fds: n });
@@ -439,7 +448,7 @@ function report(results, m0, m1, started, totalMs) {
     L.push(`| Duration of the calls | ${(r.durationMs / 1000).toFixed(1)} s |`);
     L.push(`| Throughput | ${r.callsPerS.toFixed(0)} calls/s |`);
     L.push(`| Missing / duplicate / unknown-id answers | ${r.missing} / ${r.duplicates} / ${r.unknownIds} |`);
-    L.push(`| Open fds at start / after settle | ${r.fdStart ?? '—'} / ${r.fdEnd ?? '—'} |`);
+    L.push(`| Open fds at start / 6 s after the calls / after one more request | ${r.fdStart ?? '—'} / ${r.fdBeforePing ?? '—'} / ${r.fdEnd ?? '—'} |`);
     const s0 = r.samples[0];
     const sl = r.samples[r.samples.length - 1];
     if (s0) L.push(`| VmRSS at start / after the last call / after settle (MiB) | ${mib(s0.rss)} / ${sl ? mib(sl.rss) : '—'} / ${r.afterSettle ? mib(r.afterSettle.rss) : '—'} |`);
