@@ -179,6 +179,20 @@ test('garbage_sse: non-JSON SSE events are skipped, the valid response arrives',
   });
 });
 
+for (const name of ['huge_sse', 'huge_json']) {
+  test(`${name}: a 65 MiB server message (over the 64 MiB cap) -> one clear -32001 error${name === 'huge_sse' ? ' or the next event' : ''}, proxy recovers`,
+    npmKnownFailure('npm buffers any size', { timeout: 120000 }), async (t) => {
+      await runFault(name, (m) => {
+        if (name === 'huge_sse' && m.result) {
+          assert.equal(m.result.content?.[0]?.text, 'ok: after the huge event', 'the oversized event skipped, the next one delivered');
+        } else {
+          assertProxyError(m, name);
+          assert.match(m.error.message, /too (large|big)|exceed|cap|limit/i, `says what went wrong: ${m.error.message}`);
+        }
+      }, { t, ms: 60000 });
+    });
+}
+
 for (const name of ['stall_sse', 'never_ends']) {
   const opts = name === 'stall_sse'
     ? npmKnownFailure('the body timeout ends the SSE stream but the pending request is never answered', { timeout: 90000 })
@@ -188,11 +202,9 @@ for (const name of ['stall_sse', 'never_ends']) {
   });
 }
 
-// KNOWN BUG (open, issue 4): libcurl 7.88 silently re-sends a request whose reused keep-alive
-// connection dies before any response byte (it cannot tell that from a stale connection), so the
-// server sees this tools/call 3 times. Marked todo so it is reported on every run without failing
-// CI; remove the todo once the proxy stops the re-send (e.g. no reuse of connections that idled
-// past the server's keep-alive, plus a non-retrying path for tools/call).
+// Fixed: libcurl 7.88 re-sends a request whose reused keep-alive connection dies before any
+// response byte; src/http_curl.cc refuses that rewind for a POST unless the connection had idled
+// long enough for the keep-alive race (drop_if_idle below covers the other side).
 test('drop_if_idle: the keep-alive race (a pooled connection idle for seconds dies under a request) is retried on a fresh connection', npmKnownFailure('undici reports the closed socket as an error', { timeout: 60000 }), async (t) => {
   // The other side of drop_no_reply: after 3 s of idleness (under Node's 5 s keep-alive timeout,
   // so the connection is still pooled) a server may close the connection just as a request goes
