@@ -167,7 +167,9 @@ std::optional<std::string> SignJwt(const std::string& private_key_pem, std::stri
   return signing_input + "." + Base64Url(sig);
 }
 
-std::optional<std::int64_t> JwtExpiry(std::string_view jwt) {
+std::optional<std::int64_t> JwtExpiry(std::string_view jwt) { return JwtNumericDate(jwt, "exp"); }
+
+std::optional<std::int64_t> JwtNumericDate(std::string_view jwt, std::string_view claim) {
   const std::size_t dot1 = jwt.find('.');
   if (dot1 == std::string_view::npos) return std::nullopt;
   const std::size_t dot2 = jwt.find('.', dot1 + 1);
@@ -178,11 +180,11 @@ std::optional<std::int64_t> JwtExpiry(std::string_view jwt) {
   if (!payload) return std::nullopt;
   json::value doc;
   if (!ParseJsonObject(*payload, &doc)) return std::nullopt;
-  const json::value* exp = doc.get_object().if_contains("exp");
-  if (exp == nullptr) return std::nullopt;
-  if (exp->is_int64()) return exp->get_int64();
-  if (exp->is_double()) {
-    const double d = std::floor(exp->get_double());
+  const json::value* value = doc.get_object().if_contains(claim);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_int64()) return value->get_int64();
+  if (value->is_double()) {
+    const double d = std::floor(value->get_double());
     // [-2^63, 2^63) is exactly representable at both ends as doubles.
     if (!std::isfinite(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
       return std::nullopt;

@@ -36,4 +36,8 @@ std::optional<std::string> SignJwt(const std::string& private_key_pem, std::stri
 /// int64 range.
 std::optional<std::int64_t> JwtExpiry(std::string_view jwt);
 
+/// Any NumericDate claim (`exp`, `iat`, `nbf`, ...) read the same way as
+/// JwtExpiry reads `exp`: unverified, floored, nullopt when unusable.
+std::optional<std::int64_t> JwtNumericDate(std::string_view jwt, std::string_view claim);
+
 }  // namespace mcpr

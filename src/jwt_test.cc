@@ -283,5 +283,14 @@ TEST(JwtExpiryTest, Malformed) {
   EXPECT_EQ(JwtExpiry("a." + standard + ".c"), std::nullopt);
 }
 
+TEST(JwtNumericDateTest, ReadsAnyClaim) {
+  const std::string jwt = MakeJwt(R"({"iat":1700000000,"exp":1700000060.5,"nbf":"soon"})");
+  EXPECT_EQ(JwtNumericDate(jwt, "iat"), 1700000000);
+  EXPECT_EQ(JwtNumericDate(jwt, "exp"), 1700000060);
+  EXPECT_EQ(JwtNumericDate(jwt, "nbf"), std::nullopt);  // not a number
+  EXPECT_EQ(JwtNumericDate(jwt, "auth_time"), std::nullopt);
+  EXPECT_EQ(JwtNumericDate("a.b", "iat"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mcpr

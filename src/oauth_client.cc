@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <limits>
 
 #include "browser.h"
 #include "callback_server.h"
@@ -39,6 +40,35 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
 std::string Str(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// When the bearer presented for `t` is due for renewal (epoch ms); nullopt
+// when its expiry is unknown. The credential on the wire decides (npm's
+// bearerExpiresAt, §1.8.10): with --use-id-token that is the id_token, whose
+// JWT exp (and iat) can differ from the access token's expires_in. It is
+// read from the token itself, so tokens loaded from the store or written by
+// a sibling are judged like the ones this process received. npm's 60 s
+// margin, but never more than half the credential's lifetime: a 3-second
+// token is renewed at 1.5 s, not before every single request (which would
+// trip the token-storm brake within seconds).
+std::optional<std::int64_t> RenewalDueMs(const StoredTokens& t, bool use_id_token) {
+  constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;
+  std::optional<std::int64_t> expires_at = t.expires_at_ms;
+  std::optional<std::int64_t> lifetime_ms;
+  if (t.expires_in && *t.expires_in > 0 && *t.expires_in < kMaxSeconds) lifetime_ms = *t.expires_in * 1000;
+  if (use_id_token && t.id_token && !t.id_token->empty()) {
+    std::optional<std::int64_t> exp = JwtExpiry(*t.id_token);
+    if (exp && *exp > -kMaxSeconds && *exp < kMaxSeconds) {
+      expires_at = *exp * 1000;
+      std::optional<std::int64_t> iat = JwtNumericDate(*t.id_token, "iat");
+      lifetime_ms.reset();
+      if (iat && *iat > -kMaxSeconds && *iat < *exp) lifetime_ms = (*exp - *iat) * 1000;
+    }
+  }
+  if (!expires_at) return std::nullopt;
+  std::int64_t margin = TokenStore::kExpiryMarginMs;
+  if (lifetime_ms) margin = std::min(margin, *lifetime_ms / 2);
+  return *expires_at - margin;
 }
 
 }  // namespace
@@ -86,19 +116,23 @@ void OAuthClient::LoadStoredTokens() {
 
 std::optional<std::string> OAuthClient::AuthorizationHeader() {
   if (!tokens_ || tokens_->access_token.empty()) return std::nullopt;
-  if (options_.use_id_token && tokens_->id_token && !tokens_->id_token->empty())
-    return "Bearer " + *tokens_->id_token;
+  if (options_.use_id_token) {
+    if (tokens_->id_token && !tokens_->id_token->empty()) return "Bearer " + *tokens_->id_token;
+    if (!warned_no_id_token_) {  // npm's wording, once per process (§1.3)
+      warned_no_id_token_ = true;
+      log_.Warn(
+          "Warning: --use-id-token was passed but the authorization server issued no ID token, so the access token "
+          "is being sent instead. An ID token is only returned when `openid` is among the requested scopes.");
+    }
+  }
   return "Bearer " + tokens_->access_token;
 }
 
 bool OAuthClient::WantsRefreshBeforeSend() {
-  if (busy_ || !tokens_ || !tokens_->expires_at_ms) return false;
+  if (busy_ || !tokens_) return false;
   bool renewable = (tokens_->refresh_token && !tokens_->refresh_token->empty()) || options_.client_credentials;
-  // npm's 60 s margin, but never more than half the token's lifetime: a
-  // 3-second token is renewed at 1.5 s, not before every single request.
-  std::int64_t margin = TokenStore::kExpiryMarginMs;
-  if (tokens_->expires_in && *tokens_->expires_in > 0) margin = std::min(margin, *tokens_->expires_in * 500);
-  return renewable && NowMs() >= *tokens_->expires_at_ms - margin;
+  std::optional<std::int64_t> due = RenewalDueMs(*tokens_, options_.use_id_token);
+  return renewable && due && NowMs() >= *due;
 }
 
 void OAuthClient::RefreshBeforeSend(Done done) {
@@ -388,9 +422,6 @@ bool OAuthClient::SaveTokens(const TokenResponse& response, const std::string* r
   if (!response.scope.empty()) t.scope = response.scope;
   t.expires_in = response.expires_in;
   if (response.expires_in && *response.expires_in > 0) t.expires_at_ms = NowMs() + *response.expires_in * 1000;
-  if (options_.use_id_token && t.id_token) {
-    if (auto exp = JwtExpiry(*t.id_token)) t.expires_at_ms = *exp * 1000;
-  }
   tokens_ = std::move(t);
   return true;
 }

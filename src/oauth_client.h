@@ -31,6 +31,8 @@
 // Loop brakes: 5 sign-ins or 20 token writes within 30 s stop the attempts.
 // Error recovery: invalid_grant on refresh -> drop tokens, sign in again;
 // invalid_client -> drop the registration and tokens, register again (once).
+// Bearer: the access token, or with --use-id-token the id_token, renewed on
+// its own JWT exp; without one the access token is sent (warned once).
 // Secrets (tokens, codes, verifiers, client secrets) are never logged.
 #pragma once
 
@@ -127,6 +129,7 @@ class OAuthClient : public Authenticator {
   const Options& options_;
   TokenStore store_;
   std::optional<StoredTokens> tokens_;
+  bool warned_no_id_token_ = false;  // --use-id-token met tokens without one (warned once)
 
   // Discovery results.
   bool discovered_ = false;
