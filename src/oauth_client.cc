@@ -791,7 +791,7 @@ void OAuthClient::OpenAuthorizationPage(const std::string& url) {
   if (!coordinator_) return Finish(false, "the sign-in was cancelled");
   coordinator_->server().ExpectState(pending_state_);
   std::string browser_err;
-  if (!OpenBrowser(url, log_, &browser_err, &loop_))
+  if (!OpenBrowser(url, log_, &browser_err, &loop_, browser_broker_))
     log_.Warn("Could not open a browser automatically ({}). Please open the URL above.", browser_err);
   std::weak_ptr<int> still = alive_;
   sign_in_timer_ = loop_.AddTimer(kSignInTimeout, [this, still] {

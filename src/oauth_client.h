@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "authenticator.h"
+#include "browser.h"
 #include "event_loop.h"
 #include "filesystem.h"
 #include "http.h"
@@ -74,7 +75,13 @@ class OAuthClient : public Authenticator {
   /// Milliseconds since the epoch (system clock; token expiry is wall time).
   static std::int64_t NowMs();
 
+  /// A confined process opens the browser through this helper (browser.h);
+  /// nullptr (the default) spawns the opener directly.
+  void set_browser_broker(BrowserBroker* broker) { browser_broker_ = broker; }
+
  private:
+  BrowserBroker* browser_broker_ = nullptr;
+
   struct Fetched {
     long status = 0;
     std::string body;
