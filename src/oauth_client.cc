@@ -29,6 +29,11 @@ constexpr Millis kDiscoveryTimeout{5000};
 constexpr Millis kTokenTimeout{30000};
 constexpr std::size_t kMaxOAuthBody = 1 << 20;
 constexpr Millis kSignInTimeout{300000};  // the person in the browser has 5 minutes
+// A refresh that failed for a transient reason is not tried again before
+// sending for this long; the 401 that follows reuses its outcome.
+constexpr std::int64_t kProactiveRetryMs = 10000;
+// Transient refresh failures in a row after which a browser sign-in is tried.
+constexpr int kTransientRefreshFailuresBeforeSignIn = 3;
 constexpr char kSoftwareId[] = "2e6dc280-f3c3-4e01-99a7-8181dbd1d23d";  // npm mcp-remote's
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
@@ -108,8 +113,19 @@ OAuthClient::~OAuthClient() {
 }
 
 void OAuthClient::LoadStoredTokens() {
-  tokens_ = store_.Load();
+  tokens_ = LoadNewerTokens();
   if (tokens_) log_.Debug("Loaded stored tokens");
+}
+
+std::optional<StoredTokens> OAuthClient::LoadNewerTokens() {
+  std::optional<StoredTokens> stored = store_.Load();
+  if (stored && ignored_disk_tokens_ && stored->raw_json == *ignored_disk_tokens_) return std::nullopt;
+  return stored;
+}
+
+void OAuthClient::IgnoreDiskTokens() {
+  std::optional<StoredTokens> stored = store_.Load();
+  ignored_disk_tokens_ = stored ? stored->raw_json : std::string();
 }
 
 // ---------------------------------------------------------------- headers
@@ -130,6 +146,9 @@ std::optional<std::string> OAuthClient::AuthorizationHeader() {
 
 bool OAuthClient::WantsRefreshBeforeSend() {
   if (busy_ || !tokens_) return false;
+  // Just failed: send the stored token (the server's 401 decides), instead
+  // of refreshing again for the very messages that waited for that attempt.
+  if (proactive_failed_at_ms_ != 0 && NowMs() - proactive_failed_at_ms_ < kProactiveRetryMs) return false;
   bool renewable = (tokens_->refresh_token && !tokens_->refresh_token->empty()) || options_.client_credentials;
   std::optional<std::int64_t> due = RenewalDueMs(*tokens_, options_.use_id_token);
   return renewable && due && NowMs() >= *due;
@@ -146,10 +165,15 @@ void OAuthClient::RefreshBeforeSend(Done done) {
     });
     return;
   }
-  Refresh([this](bool ok, bool, std::string why) {
+  Refresh([this](bool ok, bool transient, std::string why) {
     // A failed proactive refresh is not fatal: the stored token is sent and
-    // the server's 401 drives the reactive path (npm does the same).
-    if (!ok) log_.Warn("Proactive token refresh failed ({}); using the stored token", why);
+    // the server's 401 drives the reactive path (npm does the same). The
+    // line is Info: if that 401 comes, its failure is the one reported.
+    if (!ok) {
+      log_.Info("Proactive token refresh failed ({}); trying the stored token", why);
+      proactive_failed_at_ms_ = NowMs();
+      proactive_transient_why_ = transient ? why : std::string();
+    }
     Finish(true, {});
   });
 }
@@ -193,14 +217,33 @@ void OAuthClient::Begin(const SendResult* result) {
 
   if (!force_sign_in_ && !options_.client_credentials && tokens_ && tokens_->refresh_token &&
       !tokens_->refresh_token->empty()) {
-    Refresh([this](bool ok, bool, std::string why) {
+    std::string proactive_why = std::move(proactive_transient_why_);
+    proactive_transient_why_.clear();
+    if (!proactive_why.empty() && NowMs() - proactive_failed_at_ms_ < kProactiveRetryMs) {
+      // The refresh before this request failed moments ago (it may have
+      // waited the whole deadline): do not make the host wait twice.
+      return AfterTransientRefreshFailure(proactive_why);
+    }
+    Refresh([this](bool ok, bool transient, std::string why) {
       if (ok) return Finish(true, {});
+      if (transient) return AfterTransientRefreshFailure(why);
       log_.Info("Token refresh failed ({}); signing in again", why);
       SignIn();
     });
     return;
   }
   SignIn();
+}
+
+void OAuthClient::AfterTransientRefreshFailure(const std::string& why) {
+  if (transient_refresh_failures_ >= kTransientRefreshFailuresBeforeSignIn) {
+    // It keeps failing: perhaps this server never refreshes. A sign-in is
+    // the way out then (and the brakes bound it if the server is down).
+    log_.Info("Token refresh failed {} times in a row ({}); signing in again", transient_refresh_failures_, why);
+    transient_refresh_failures_ = 0;
+    return SignIn();
+  }
+  Finish(false, "could not refresh the access token (" + why + "); the sign-in is kept, please retry");
 }
 
 // ---------------------------------------------------------------- HTTP helpers
@@ -409,7 +452,24 @@ bool OAuthClient::SaveTokens(const TokenResponse& response, const std::string* r
   bool ok = redeemed_refresh
                 ? store_.SaveRefreshed(response, *redeemed_refresh, NowMs(), requested_scope_, issuer, &err)
                 : store_.Save(response, NowMs(), requested_scope_, issuer, &err);
-  if (!ok) log_.Error("Could not save the tokens: {} (keeping them in memory)", err);
+  if (ok) {
+    ignored_disk_tokens_.reset();
+    save_failure_reported_ = false;
+  } else {
+    // The atomic write left the old file as it was; these tokens live on in
+    // memory, and that older file must not be read back over them (its
+    // refresh token may already be used up by the rotation).
+    IgnoreDiskTokens();
+    if (!save_failure_reported_) {
+      log_.Warn("Could not save the new tokens ({}); using them in memory until mcp-remote exits", err);
+      save_failure_reported_ = true;
+    } else {
+      log_.Debug("Could not save the new tokens ({})", err);
+    }
+  }
+  transient_refresh_failures_ = 0;
+  proactive_failed_at_ms_ = 0;
+  proactive_transient_why_.clear();
   StoredTokens t;
   t.access_token = response.access_token;
   t.token_type = response.token_type;
@@ -445,24 +505,33 @@ void OAuthClient::HandleTokenError(const Fetched& f, const char* what) {
   Finish(false, std::string(what) + " failed: " + (f.error.empty() ? e.message : f.error));
 }
 
-void OAuthClient::Refresh(std::function<void(bool, bool, std::string)> done) {
-  Discover([this, done = std::move(done)](bool ok, std::string why) mutable {
+void OAuthClient::Refresh(RefreshDone done) {
+  // Every attempt's outcome passes here: count the transient failures.
+  RefreshDone counted = [this, done = std::move(done)](bool ok, bool transient, std::string why) {
+    if (ok) {
+      transient_refresh_failures_ = 0;
+    } else if (transient) {
+      ++transient_refresh_failures_;
+    }
+    done(ok, transient, std::move(why));
+  };
+  Discover([this, done = std::move(counted)](bool ok, std::string why) mutable {
     if (!ok) return done(false, false, why);
     // Re-read: a sibling may have rotated the refresh token (§1.8.10).
-    if (auto fresh = store_.Load()) tokens_ = fresh;
-    if (!tokens_ || !tokens_->refresh_token) return done(false, true, "no refresh token");
+    if (auto fresh = LoadNewerTokens()) tokens_ = fresh;
+    if (!tokens_ || !tokens_->refresh_token) return done(false, false, "no refresh token");
     std::optional<StoredClientInfo> info = client_from_static_ ? std::nullopt : store_.LoadClientInfoFor(as_.issuer);
     if (info && client_id_.empty()) {
       client_id_ = info->client_id;
       client_secret_ = info->client_secret.value_or("");
       auth_method_ = info->token_endpoint_auth_method.value_or("none");
     }
-    if (client_id_.empty()) return done(false, true, "no client registration for this authorization server");
+    if (client_id_.empty()) return done(false, false, "no client registration for this authorization server");
     RefreshUnderLease(std::move(done));
   });
 }
 
-void OAuthClient::RefreshUnderLease(std::function<void(bool, bool, std::string)> done) {
+void OAuthClient::RefreshUnderLease(RefreshDone done) {
   TokenStore::LeaseDenial denial{};
   std::optional<std::string> nonce = store_.TryAcquireLease(NowMs(), &denial);
   if (!nonce && denial == TokenStore::LeaseDenial::kHeldByOther) {
@@ -479,60 +548,64 @@ void OAuthClient::RefreshUnderLease(std::function<void(bool, bool, std::string)>
   log_.Info("Refreshing the access token");
   PostForm(as_.token_endpoint, std::move(p), true,
            [this, nonce, redeemed, done = std::move(done)](Fetched f) mutable {
-             auto release = [&] {
-               if (nonce) store_.ReleaseLease(*nonce);
-             };
-             if (!f.error.empty()) {
-               release();
-               return done(false, false, f.error);
-             }
-             if (f.status != 200) {
-               OAuthError e;
-               ParseOAuthError(static_cast<int>(f.status), f.body, &e);
-               release();
-               if (e.error == "invalid_grant") {
-                 store_.Delete();
-                 tokens_.reset();
-               } else if (e.error == "invalid_client" || e.error == "unauthorized_client") {
-                 // The AS forgot our registration: drop it and the tokens; the
-                 // sign-in that follows registers again (§1.8.10).
-                 store_.Delete();
-                 tokens_.reset();
-                 if (!client_from_static_) {
-                   store_.DeleteClientInfo();
-                   client_id_.clear();
-                   client_secret_.clear();
-                   auth_method_.clear();
-                 }
-               }
-               return done(false, e.error == "invalid_grant", e.message);
-             }
-             TokenResponse tr;
-             std::string err;
-             if (!ParseTokenResponse(f.body, &tr, &err)) {
-               release();
-               return done(false, false, "invalid token response: " + err);
-             }
-             bool saved = SaveTokens(tr, &redeemed);
-             release();
-             if (!saved) return done(false, true, "token storm");
-             log_.Info("Access token refreshed");
-             done(true, false, {});
+             if (nonce) store_.ReleaseLease(*nonce);
+             OnRefreshAnswer(f, redeemed, std::move(done));
            });
 }
 
-void OAuthClient::WaitForSiblingRefresh(std::string old_access, int polls,
-                                        std::function<void(bool, bool, std::string)> done) {
+// What the token endpoint said to a refresh. Only a definite refusal of the
+// grant loses it; everything that is not an answer keeps it (transient).
+void OAuthClient::OnRefreshAnswer(const Fetched& f, const std::string& redeemed, RefreshDone done) {
+  if (!f.error.empty()) return done(false, true, f.error);  // unreachable, reset, timeout
+  TokenResponse tr;
+  std::string err;
+  OAuthError e;
+  bool is_oauth_error = false;
+  if (f.status == 200) {
+    if (ParseTokenResponse(f.body, &tr, &err)) {
+      if (!SaveTokens(tr, &redeemed)) return done(false, false, "token storm");
+      log_.Info("Access token refreshed");
+      return done(true, false, {});
+    }
+    // Some servers (GitHub) answer errors with 200: those are refusals too.
+    is_oauth_error = ParseOAuthError(200, f.body, &e);
+    if (!is_oauth_error) return done(false, true, "invalid token response: " + err);
+  } else {
+    is_oauth_error = ParseOAuthError(static_cast<int>(f.status), f.body, &e);
+  }
+  bool server_trouble = f.status >= 500 || f.status == 429 || f.status == 408;
+  if (!is_oauth_error) return done(false, server_trouble, e.message);
+  if (e.error == "server_error" || e.error == "temporarily_unavailable") return done(false, true, e.message);
+  if (e.error == "invalid_grant") {
+    // The grant is gone (expired, revoked, already used): a new sign-in.
+    if (!store_.Delete()) IgnoreDiskTokens();
+    tokens_.reset();
+  } else if (e.error == "invalid_client" || e.error == "unauthorized_client") {
+    // The AS forgot our registration: drop it and the tokens; the
+    // sign-in that follows registers again (§1.8.10).
+    if (!store_.Delete()) IgnoreDiskTokens();
+    tokens_.reset();
+    if (!client_from_static_) {
+      store_.DeleteClientInfo();
+      client_id_.clear();
+      client_secret_.clear();
+      auth_method_.clear();
+    }
+  }
+  done(false, false, e.message);
+}
+
+void OAuthClient::WaitForSiblingRefresh(std::string old_access, int polls, RefreshDone done) {
   std::weak_ptr<int> alive = alive_;
   loop_.AddTimer(Millis(200), [this, alive, old_access, polls, done = std::move(done)]() mutable {
     if (alive.expired()) return;
-    auto fresh = store_.Load();
+    auto fresh = LoadNewerTokens();
     if (fresh && fresh->access_token != old_access) {
       tokens_ = fresh;
       return done(true, false, {});
     }
     if (!store_.LeaseHeldByOther(NowMs())) return RefreshUnderLease(std::move(done));
-    if (polls > 150) return done(false, false, "timed out waiting for another instance's refresh");
+    if (polls > 150) return done(false, true, "timed out waiting for another instance's refresh");
     WaitForSiblingRefresh(old_access, polls + 1, std::move(done));
   });
 }
@@ -673,7 +746,7 @@ void OAuthClient::AuthorizationCodeFlow() {
   RetireCoordinator();
   coordinator_ = std::make_unique<Coordinator>(loop_, http_, log_, co, [this] {
     // A step-up needs new scope: a sibling's tokens will not do.
-    return !force_sign_in_ && store_.HasUsableTokens(NowMs());
+    return !force_sign_in_ && LoadNewerTokens() && store_.HasUsableTokens(NowMs());
   });
   std::weak_ptr<int> alive = alive_;
   coordinator_->Start([this, alive](const CoordinatorOutcome& outcome) {
@@ -725,13 +798,12 @@ void OAuthClient::StartAuthorization(bool allow_preflight) {
   pending_state_ = RandomUuidV4();
   pending_verifier_ = RandomBase64Url(32);
   std::string challenge = Base64Url(Sha256(pending_verifier_));
-  std::string err;
-  store_.SaveCodeVerifier(pending_state_, pending_verifier_, &err);
+  store_.SaveCodeVerifier(pending_state_, pending_verifier_);  // kept in memory too; the store warns
   DiscoveryState ds;
   ds.authorization_server_url = as_url_;
   if (!prm_url_.empty()) ds.resource_metadata_url = prm_url_;
   if (!as_.raw_json.empty()) ds.authorization_server_metadata_json = as_.raw_json;
-  store_.SaveDiscoveryState(pending_state_, ds, &err);
+  store_.SaveDiscoveryState(pending_state_, ds);
 
   FormParams p{{"response_type", "code"},
                {"client_id", client_id_},

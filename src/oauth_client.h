@@ -31,6 +31,16 @@
 // Loop brakes: 5 sign-ins or 20 token writes within 30 s stop the attempts.
 // Error recovery: invalid_grant on refresh -> drop tokens, sign in again;
 // invalid_client -> drop the registration and tokens, register again (once).
+// A refresh that fails for a transient reason (no answer, reset, timeout,
+// HTTP 5xx/429/408, server_error / temporarily_unavailable, or a 200 that is
+// not a token response) keeps the grant and fails the waiting requests
+// instead: a new sign-in needs the same token endpoint, so a browser tab
+// would not help (npm opens one). After 3 such failures in a row the browser
+// sign-in is tried anyway (an endpoint that never refreshes). One host
+// request costs at most one token-endpoint deadline (30 s): a failed refresh
+// before sending is not repeated for the 401 that follows, nor before the
+// next 10 s. Tokens that cannot be saved (read-only store, full disk) are
+// used from memory, and the older tokens.json is not read back over them.
 // Bearer: the access token, or with --use-id-token the id_token, renewed on
 // its own JWT exp; without one the access token is sent (warned once).
 // Secrets (tokens, codes, verifiers, client secrets) are never logged.
@@ -103,10 +113,14 @@ class OAuthClient : public Authenticator {
   void DiscoverPrm(std::vector<std::string> urls, std::size_t i, std::function<void(bool, std::string)> done);
   void DiscoverAs(std::vector<std::string> urls, std::size_t i, std::string issuer,
                   std::function<void(bool, std::string)> done);
-  void Refresh(std::function<void(bool ok, bool fatal, std::string why)> done);
-  void RefreshUnderLease(std::function<void(bool ok, bool fatal, std::string why)> done);
-  void WaitForSiblingRefresh(std::string old_access, int polls,
-                             std::function<void(bool ok, bool fatal, std::string why)> done);
+  // `transient`: the authorization server gave no usable answer (see the
+  // header comment); false when it refused the grant or we cannot refresh.
+  using RefreshDone = std::function<void(bool ok, bool transient, std::string why)>;
+  void Refresh(RefreshDone done);
+  void RefreshUnderLease(RefreshDone done);
+  void OnRefreshAnswer(const Fetched& f, const std::string& redeemed, RefreshDone done);
+  void WaitForSiblingRefresh(std::string old_access, int polls, RefreshDone done);
+  void AfterTransientRefreshFailure(const std::string& why);
   void SignIn();
   void EnsureClient(const std::string& redirect_uri, std::function<void(bool, std::string)> done);
   void AuthorizationCodeFlow();
@@ -129,6 +143,10 @@ class OAuthClient : public Authenticator {
   std::string ChooseAuthMethod() const;  // for DCR
   bool PkceSupported(std::string* why) const;
   void LoadStoredTokens();
+  /// tokens.json, unless its bytes are ones this process knows to be older
+  /// than its tokens in memory (see ignored_disk_tokens_).
+  std::optional<StoredTokens> LoadNewerTokens();
+  void IgnoreDiskTokens();
 
   EventLoop& loop_;
   HttpClient& http_;
@@ -167,6 +185,16 @@ class OAuthClient : public Authenticator {
   std::string pending_redirect_;
   EventLoop::TimerId sign_in_timer_ = 0;
   StormBrake sign_in_brake_ = StormBrake::SignIns();
+  // Refresh failures: consecutive transient ones (reset by new tokens); the
+  // last failed refresh before sending, and its reason when it was transient
+  // (taken by the 401 that follows, so one request waits one deadline).
+  int transient_refresh_failures_ = 0;
+  std::int64_t proactive_failed_at_ms_ = 0;
+  std::string proactive_transient_why_;
+  // Raw tokens.json this process knows to be stale: newer tokens could not
+  // be saved over it, or its refused grant could not be deleted.
+  std::optional<std::string> ignored_disk_tokens_;
+  bool save_failure_reported_ = false;
   StormBrake token_brake_ = StormBrake::TokenWrites();
   std::unique_ptr<Coordinator> coordinator_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -665,8 +665,14 @@ bool TokenStore::WriteStoreFile(std::string_view name, std::string_view data, st
     log_.Debug("Saved {}_{}", hash_, name);
     return true;
   }
-  log_.Warn("Error writing {}_{}: {}", hash_, name, st.message);
-  if (error != nullptr) *error = st.message;
+  // A caller that takes the reason reports it (with what it means for the
+  // user); otherwise this is the warning.
+  if (error != nullptr) {
+    log_.Debug("Error writing {}_{}: {}", hash_, name, st.message);
+    *error = st.message;
+  } else {
+    log_.Warn("Error writing {}_{}: {}", hash_, name, st.message);
+  }
   return false;
 }
 

@@ -32,10 +32,12 @@
 // Guarantees: every file is replaced atomically (FileSystem::WriteFileAtomic:
 // temp file 0600, fsync, rename; the old file survives any failure and no
 // temp file is left behind); files are 0600 and the store directory is
-// created 0700 on first write. The refresh lease is created with its full
-// contents in one step (link), so unlike npm's "wx" write it is never seen
-// empty; a stale lease (age >= 30 s or dead pid) is moved aside and checked
-// before it is deleted, so two takers cannot delete each other's fresh lease.
+// created 0700 on first write. A failed write is one warning, or, when the
+// caller passes `error`, the reason goes there for the caller to report. The
+// refresh lease is created with its full contents in one step (link), so
+// unlike npm's "wx" write it is never seen empty; a stale lease (age >= 30 s
+// or dead pid) is moved aside and checked before it is deleted, so two takers
+// cannot delete each other's fresh lease.
 //
 // Compatibility is proven by src/token_store_test.cc: our bytes equal the
 // golden files in test/store-compat/golden/, which npm's own code wrote
