@@ -34,6 +34,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef __linux__
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#endif
+
 namespace mcpr {
 namespace {
 
@@ -1015,13 +1020,54 @@ TEST(RealFileSystemTest, FullDiskMidWriteKeepsOldTokensAndNoTempFile) {
   }
 }
 
+// Root passes directory permission checks through CAP_DAC_OVERRIDE (and
+// CAP_DAC_READ_SEARCH). For one scope this drops both from the calling
+// thread's effective set, so root meets a 0500 directory like everyone else;
+// they stay permitted and come back at the end. active() is false where that
+// is impossible (not Linux, capset refused).
+class ScopedNoDacOverride {
+ public:
+  ScopedNoDacOverride() {
+#ifdef __linux__
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    if (syscall(SYS_capget, &header, saved_) != 0) return;
+    __user_cap_data_struct dropped[2] = {saved_[0], saved_[1]};
+    for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) dropped[cap / 32].effective &= ~(1u << (cap % 32));
+    active_ = syscall(SYS_capset, &header, dropped) == 0;
+#endif
+  }
+  ~ScopedNoDacOverride() {
+#ifdef __linux__
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    if (active_) syscall(SYS_capset, &header, saved_);
+#endif
+  }
+  ScopedNoDacOverride(const ScopedNoDacOverride&) = delete;
+  ScopedNoDacOverride& operator=(const ScopedNoDacOverride&) = delete;
+  bool active() const { return active_; }
+
+ private:
+  bool active_ = false;
+#ifdef __linux__
+  __user_cap_data_struct saved_[2] = {};
+#endif
+};
+
 TEST(RealFileSystemTest, ReadOnlyDirectoryKeepsOldTokens) {
-  if (geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions (EROFS is covered by the hook test)";
   RealFixture f;
+  std::optional<ScopedNoDacOverride> as_user;
+  if (geteuid() == 0) {
+    as_user.emplace();
+    if (!as_user->active()) GTEST_SKIP() << "root ignores directory permissions (EROFS is covered by the hook test)";
+  }
   ASSERT_TRUE(f.store.Save(golden::CodeResponse(), kNow, "s", golden::kIssuer));
+  const std::string before = *f.fs.ReadFile(f.PathFor("tokens.json"), nullptr);
   ASSERT_EQ(chmod(f.dir.c_str(), 0500), 0);
-  EXPECT_FALSE(f.store.Save(golden::RefreshResponse(), kNow, "s", std::nullopt));
+  std::string error;
+  EXPECT_FALSE(f.store.Save(golden::RefreshResponse(), kNow, "s", std::nullopt, &error));
+  EXPECT_NE(error.find("Permission denied"), std::string::npos) << error;
   EXPECT_FALSE(f.store.TryAcquireLease(kNow));
+  EXPECT_EQ(*f.fs.ReadFile(f.PathFor("tokens.json"), nullptr), before);
   ASSERT_EQ(chmod(f.dir.c_str(), 0700), 0);
   EXPECT_EQ(f.store.Load()->access_token, golden::CodeResponse().access_token);
   EXPECT_EQ(Names(f.dir), std::vector<std::string>{std::string(kHash) + "_tokens.json"});
