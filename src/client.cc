@@ -20,6 +20,7 @@
 #include "options.h"
 #include "proxy.h"
 #include "run.h"
+#include "host_io.h"
 #include "browser.h"
 
 #ifndef MCPR_VERSION
@@ -252,6 +253,7 @@ int RunClientMain(const std::vector<std::string>& args, bool confine) {
   log.set_debug(opts.debug);
   for (const auto& w : r.warnings) log.Warn("{}", w);
 
+  IgnoreWriteSignals();
   RealFileSystem fs;
   std::unique_ptr<BrowserBroker> browser = ConfineProcess(opts, confine, fs, log);
 

@@ -88,11 +88,12 @@ void TuneMemory() {
 #endif
 }
 
-void IgnoreSigpipe() {
+void IgnoreWriteSignals() {
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &sa, nullptr);
+  sigaction(SIGXFSZ, &sa, nullptr);
 }
 
 namespace {
@@ -114,7 +115,7 @@ struct SignalWatch::Impl {
 
 SignalWatch::SignalWatch(EventLoop& loop, std::function<void(int)> on_signal) : impl_(std::make_unique<Impl>()) {
   impl_->loop = &loop;
-  IgnoreSigpipe();
+  IgnoreWriteSignals();
   if (::pipe2(impl_->fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
   g_signal_pipe_write = impl_->fds[1];
   for (int i = 0; i < 3; ++i) {

@@ -66,8 +66,10 @@ class SignalWatch {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Ignores SIGPIPE (writes to a closed pipe or socket fail with EPIPE instead).
-void IgnoreSigpipe();
+/// Ignores SIGPIPE and SIGXFSZ: a write to a closed pipe or socket fails with
+/// EPIPE, and a write past RLIMIT_FSIZE with EFBIG (the token store then keeps
+/// the old file and warns), instead of the signal killing the process.
+void IgnoreWriteSignals();
 
 /// Process-wide memory settings for a long-lived proxy: buffers of 1 MiB
 /// and more (a 10 MB tool result) are mmapped and handed back to the

@@ -223,7 +223,7 @@ int RunProxyMain(const std::vector<std::string>& args, const RunIo& io) {
       stop(kSignalGrace, signo == 2 ? "SIGINT" : signo == 15 ? "SIGTERM" : "SIGHUP");
     });
   } else {
-    IgnoreSigpipe();
+    IgnoreWriteSignals();
   }
   log.Info("Proxy ready: local stdio <-> {} (transport strategy {})", opts.server_url, StrategyName(opts.transport));
 

@@ -19,7 +19,7 @@
 //  3. Saving the refreshed tokens fails: the store directory is not writable (0500, the proxy run
 //     without CAP_DAC_OVERRIDE through setpriv: EACCES), read-only (bind mount in a private mount
 //     namespace: EROFS), the disk is full (a full tmpfs in a private mount namespace: ENOSPC), or
-//     the file-size limit is hit (prlimit RLIMIT_FSIZE, SIGXFSZ ignored: EFBIG). Variants that
+//     the file-size limit is hit (prlimit RLIMIT_FSIZE; the proxy ignores SIGXFSZ: EFBIG). Variants that
 //     need root (setpriv, unshare + mount) are skipped where they cannot run. Expected: the old tokens.json survives byte
 //     for byte, no temp or lease file remains, every request is answered (the fresh tokens live on
 //     in memory, across further rotations), and one warning is printed.
@@ -298,11 +298,11 @@ const STORE_FAULTS = [
     view: (s, pid) => `/proc/${pid}/root${s.storeDir}`,
   },
   {
-    name: 'file-size limit (EFBIG, SIGXFSZ ignored)',
+    name: 'file-size limit (EFBIG; the proxy ignores SIGXFSZ itself)',
     errno: /File too large/,
     skip: false,
-    // The proxy does not ignore SIGXFSZ itself: without the trap the first write would kill it.
-    prepare: () => wrapperScript(`trap '' XFSZ\nexec prlimit --fsize=32 -- ${sq(PROXY_BIN)} "$@"`),
+    // No `trap '' XFSZ` here: the proxy must ignore the signal on its own, or the first write kills it.
+    prepare: () => wrapperScript(`exec prlimit --fsize=32 -- ${sq(PROXY_BIN)} "$@"`),
     view: (s) => s.storeDir,
   },
 ];
