@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -62,11 +63,11 @@ HttpError::Kind KindOf(CURLcode code) {
 // Names the connection a transfer uses by its local and remote ports
 // (CURLINFO_ACTIVESOCKET is only set once a transfer is done in libcurl
 // 7.88); 0 if unknown.
-long ConnectionKey(CURL* easy) {
+std::int64_t ConnectionKey(CURL* easy) {
   long local = 0, remote = 0;
   curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &local);
   curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &remote);
-  return local > 0 && remote > 0 ? (local << 16) | remote : 0;
+  return local > 0 && remote > 0 ? (static_cast<std::int64_t>(local) << 16) | remote : 0;
 }
 
 }  // namespace
@@ -179,7 +180,7 @@ struct CurlHttpClient::Transfer {
     auto* t = static_cast<Transfer*>(user);
     if (!t->body_started) {
       t->body_started = true;
-      const long key = ConnectionKey(t->easy);
+      const std::int64_t key = ConnectionKey(t->easy);
       auto it = t->owner->last_done_.find(key);
       if (key > 0 && it != t->owner->last_done_.end())
         t->idle_before_send = std::chrono::duration_cast<Millis>(SteadyClock::now() - it->second);
@@ -212,13 +213,19 @@ struct CurlHttpClient::Transfer {
     auto* t = static_cast<Transfer*>(user);
     if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > t->request.body.size())
       return CURL_SEEKFUNC_CANTSEEK;
-    if (!t->any_response && t->request.method == "POST" && t->idle_before_send < kKeepAliveRaceFloor) {
+    // Nothing of this request went out yet: a rewind costs nothing (libcurl
+    // 7.88 can carry a pending rewind over to the next transfer on a reused
+    // easy handle whose previous transfer failed to reconnect).
+    const bool nothing_sent = !t->body_started;
+    if (!nothing_sent && !t->any_response && t->request.method == "POST" &&
+        t->idle_before_send < kKeepAliveRaceFloor) {
       t->refused_resend = true;
       return CURL_SEEKFUNC_FAIL;
     }
     t->body_sent = static_cast<std::size_t>(offset);
     t->body_started = false;  // the retry's connection is fresh; measure again
     t->idle_before_send = Millis(-1);
+    t->any_response = false;  // a redirected POST is judged afresh on its new connection
     return CURL_SEEKFUNC_OK;
   }
 
@@ -278,6 +285,10 @@ HttpClient::Id CurlHttpClient::Start(HttpRequest request, HttpCallbacks callback
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  // HTTP/1.1 as npm's undici speaks it. With HTTP/2 a server's refused
+  // streams (GOAWAY on a graceful restart) are retried by libcurl on the
+  // same busy connection, which OnSeek could not tell from a dead server.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 60L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 30L);
@@ -420,7 +431,7 @@ void CurlHttpClient::Dispatch() {
     if (!t || t->done) continue;
     t->done = true;
     CURLcode code = msg->data.result;
-    if (const long key = code == CURLE_OK ? ConnectionKey(t->easy) : 0; key > 0) {
+    if (const std::int64_t key = code == CURLE_OK ? ConnectionKey(t->easy) : 0; key > 0) {
       if (last_done_.size() > 4096) last_done_.clear();  // bounded; only a heuristic's input
       last_done_[key] = SteadyClock::now();
     }

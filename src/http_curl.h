@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
@@ -51,7 +52,7 @@ class CurlHttpClient : public HttpClient {
   std::vector<Id> dirty_;            // transfers with undelivered events
   // When each connection (by its ports) last finished a transfer: how long
   // a reused connection sat idle before a request went out on it (OnSeek).
-  std::unordered_map<long, TimePoint> last_done_;
+  std::unordered_map<std::int64_t, TimePoint> last_done_;
   struct ExtraCa;
   std::unique_ptr<ExtraCa> extra_ca_;
 };
