@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -120,7 +121,7 @@ int Spawn(const std::vector<std::string>& args, pid_t* pid) {
   // Signals we may ignore or handle go back to their defaults in the child.
   sigset_t defaults;
   sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2})
+  for (int sig : {SIGPIPE, SIGXFSZ, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2})
     sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&s.attr, &defaults);
   posix_spawnattr_setflags(&s.attr, flags);
@@ -206,8 +207,29 @@ bool OpenBrowser(std::string_view url, Logger& log, std::string* err, EventLoop*
 
 namespace {
 
-constexpr std::size_t kMaxBrokerMessage = 8192;
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0  // macOS: SIGPIPE is ignored process-wide (host_io.h)
+#endif
+
+// One datagram each way: "<seq> <url>" and "<seq> ok <program>" or
+// "<seq> error <why>". The sequence number lets Open() skip an answer that
+// arrives after its own deadline. URLs up to oauth_messages' 16 KiB cap fit.
+constexpr std::size_t kMaxBrokerMessage = 16 * 1024 + 64;
 constexpr int kBrokerAnswerMs = 5000;
+
+// "<seq> <rest>" -> seq and rest; false if malformed.
+bool SplitSeq(std::string_view msg, unsigned long long* seq, std::string_view* rest) {
+  const std::size_t sp = msg.find(' ');
+  if (sp == 0 || sp == std::string_view::npos || sp > 20) return false;
+  unsigned long long v = 0;
+  for (char c : msg.substr(0, sp)) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned long long>(c - '0');
+  }
+  *seq = v;
+  *rest = msg.substr(sp + 1);
+  return true;
+}
 
 [[noreturn]] void RunBrokerHelper(int sock) {
 #if defined(__linux__)
@@ -222,7 +244,11 @@ constexpr int kBrokerAnswerMs = 5000;
   if (sock != 3) {
     if (dup2(sock, 3) < 0) _exit(1);
   }
-  for (int fd = 4; fd < 1024; ++fd) close(fd);  // bounded: we fork early, few are open
+  fcntl(3, F_SETFD, FD_CLOEXEC);  // dup2 cleared it; openers must not inherit the socket
+#if defined(__linux__)
+  if (close_range(4, ~0U, 0) != 0)
+#endif
+    for (int fd = 4; fd < 1024; ++fd) close(fd);
   signal(SIGINT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   signal(SIGCHLD, SIG_IGN);  // openers are reaped by the kernel
@@ -235,18 +261,22 @@ constexpr int kBrokerAnswerMs = 5000;
     const ssize_t n = recv(3, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) _exit(0);  // the proxy closed its end or died
-    std::string answer;
+    unsigned long long seq = 0;
+    std::string_view url;
+    if (static_cast<std::size_t>(n) > kMaxBrokerMessage ||
+        !SplitSeq(std::string_view(buf.data(), static_cast<std::size_t>(n)), &seq, &url)) {
+      continue;  // not from our proxy's code; nothing sensible to answer
+    }
+    std::string answer = std::to_string(seq) + " ";
     std::string safe, why;
-    if (static_cast<std::size_t>(n) > kMaxBrokerMessage) {
-      answer = "error the URL is too long";
-    } else if (!ValidateBrowserUrl(std::string_view(buf.data(), static_cast<std::size_t>(n)),
-                                   /*allow_http_loopback=*/true, &why, &safe)) {
-      answer = "error the authorization URL was rejected: " + why;
+    if (!ValidateBrowserUrl(url, /*allow_http_loopback=*/true, &why, &safe)) {
+      answer += "error the authorization URL was rejected: " + why;
     } else {
       pid_t pid = -1;
       std::string opener, failures;
-      answer = SpawnOpeners(safe, &pid, &opener, &failures) ? "ok " + opener
-                                                            : "error no browser opener could be started (" + failures + ")";
+      answer += SpawnOpeners(safe, &pid, &opener, &failures)
+                    ? "ok " + opener
+                    : "error no browser opener could be started (" + failures + ")";
     }
     if (answer.size() > kMaxBrokerMessage) answer.resize(kMaxBrokerMessage);
     (void)send(3, answer.data(), answer.size(), MSG_NOSIGNAL);
@@ -257,10 +287,12 @@ constexpr int kBrokerAnswerMs = 5000;
 
 std::unique_ptr<BrowserBroker> BrowserBroker::Start(std::string* err) {
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0) {
     if (err) *err = std::string("socketpair: ") + std::strerror(errno);
     return nullptr;
   }
+  fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+  fcntl(sv[1], F_SETFD, FD_CLOEXEC);
   const pid_t pid = fork();
   if (pid < 0) {
     if (err) *err = std::string("fork: ") + std::strerror(errno);
@@ -278,8 +310,13 @@ std::unique_ptr<BrowserBroker> BrowserBroker::Start(std::string* err) {
 
 BrowserBroker::~BrowserBroker() {
   if (fd_ >= 0) close(fd_);
+  // The helper's work is over (a browser it started lives on in its own
+  // session). Kill and reap it now, so that a library user's long-lived
+  // process keeps no zombie.
+  kill(pid_, SIGKILL);
   int status = 0;
-  (void)waitpid(pid_, &status, WNOHANG);  // gone already? reap; else init will
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
 }
 
 bool BrowserBroker::Open(std::string_view safe_url, std::string* opener, std::string* err) {
@@ -287,31 +324,38 @@ bool BrowserBroker::Open(std::string_view safe_url, std::string* opener, std::st
     if (err) *err = std::move(why);
     return false;
   };
-  if (safe_url.size() > kMaxBrokerMessage) return fail("the authorization URL is too long");
-  // Drop a stale answer (from a request that timed out) before asking again.
-  char stale[kMaxBrokerMessage];
-  while (recv(fd_, stale, sizeof stale, MSG_DONTWAIT) > 0) {
-  }
+  const unsigned long long seq = ++seq_;
+  const std::string request = std::to_string(seq) + " " + std::string(safe_url);
+  if (request.size() > kMaxBrokerMessage) return fail("the authorization URL is too long");
   ssize_t sent;
   do {
-    sent = send(fd_, safe_url.data(), safe_url.size(), MSG_NOSIGNAL);
+    sent = send(fd_, request.data(), request.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (sent < 0 && errno == EINTR);
+  if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return fail("the browser helper is busy");
   if (sent < 0) return fail(std::string("the browser helper is gone (") + std::strerror(errno) + ")");
-  pollfd p{fd_, POLLIN, 0};
-  int ready;
-  do {
-    ready = poll(&p, 1, kBrokerAnswerMs);
-  } while (ready < 0 && errno == EINTR);
-  if (ready <= 0) return fail("the browser helper did not answer within 5 s");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBrokerAnswerMs);
   std::string answer(kMaxBrokerMessage, '\0');
-  const ssize_t n = recv(fd_, answer.data(), answer.size(), 0);
-  if (n <= 0) return fail("the browser helper is gone");
-  answer.resize(static_cast<std::size_t>(n));
-  if (answer.rfind("ok ", 0) == 0) {
-    if (opener) *opener = answer.substr(3);
-    return true;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return fail("the browser helper did not answer within 5 s");
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return fail("the browser helper did not answer within 5 s");
+    const ssize_t n = recv(fd_, answer.data(), answer.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n <= 0) return fail("the browser helper is gone");
+    unsigned long long got = 0;
+    std::string_view rest;
+    if (!SplitSeq(std::string_view(answer.data(), static_cast<std::size_t>(n)), &got, &rest)) continue;
+    if (got != seq) continue;  // a late answer to an earlier request
+    if (rest.rfind("ok ", 0) == 0) {
+      if (opener) *opener = std::string(rest.substr(3));
+      return true;
+    }
+    return fail(rest.rfind("error ", 0) == 0 ? std::string(rest.substr(6)) : "the browser helper answered nonsense");
   }
-  return fail(answer.rfind("error ", 0) == 0 ? answer.substr(6) : "the browser helper answered nonsense");
 }
 
 }  // namespace mcpr

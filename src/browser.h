@@ -43,10 +43,12 @@
 // exactly as long as its socket: EOF from the proxy, or the proxy's death,
 // which PR_SET_PDEATHSIG also turns into SIGKILL on Linux), lets the kernel
 // reap the openers it starts (SIGCHLD ignored), and loops: receive one URL
-// (a SOCK_SEQPACKET datagram of at most 8 KiB), validate it AGAIN with
+// (a SOCK_SEQPACKET datagram "<seq> <url>", at most 16 KiB + 64), validate it AGAIN with
 // ValidateBrowserUrl (the helper trusts nothing from the confined side),
-// spawn the opener list of step 3 exactly as above, and answer "ok <program>"
-// or "error <why>". Open() waits at most 5 s for that answer, without the
+// spawn the opener list of step 3 exactly as above, and answer "<seq> ok
+// <program>" or "<seq> error <why>". Open() sends without blocking (a stuck
+// helper makes it fail, never the loop hang) and waits at most 5 s for the
+// answer with its own sequence number (late ones are skipped), without the
 // event loop (spawning is quick; a helper that does not answer is reported
 // as an error and the URL has already been logged for the user).
 // Never throws. Windows would be browser-win32.cc: ShellExecuteW after the
@@ -82,8 +84,8 @@ class BrowserBroker {
   /// Forks the helper. Call while the process is still single-threaded and
   /// unconfined. nullptr (and *err) if it cannot be started.
   static std::unique_ptr<BrowserBroker> Start(std::string* err);
-  /// Closes the socket (the helper exits on EOF) and reaps the helper if it
-  /// is already gone; never blocks.
+  /// Closes the socket, kills the helper and reaps it (browsers it started
+  /// are in their own sessions and live on).
   ~BrowserBroker();
   BrowserBroker(const BrowserBroker&) = delete;
   BrowserBroker& operator=(const BrowserBroker&) = delete;
@@ -98,6 +100,7 @@ class BrowserBroker {
   BrowserBroker(int fd, int pid) : fd_(fd), pid_(pid) {}
   int fd_;
   int pid_;
+  unsigned long long seq_ = 0;
 };
 
 /// Reaps finished opener children (non-blocking). Returns how many are

@@ -140,24 +140,36 @@ std::unique_ptr<BrowserBroker> ConfineProcess(const Options& opts, bool confine,
     log.Debug("Not confining the process (--no-sandbox)");
     return nullptr;
   }
+  std::string why;
+  if (!CanConfine(&why)) {
+    log.Debug("Running unconfined: {}", why);
+    return nullptr;
+  }
+  // libcurl's global init reads what it needs (SSLKEYLOGFILE, OpenSSL's
+  // configuration) before the doors close; it starts no thread.
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   // The browser helper must exist before confinement (a confined process
   // cannot exec); only a browser sign-in needs it.
+  const bool oauth = UsesOAuth(opts);
   std::unique_ptr<BrowserBroker> broker;
-  if (UsesOAuth(opts) && !opts.device_code && !opts.client_credentials) {
-    std::string err;
-    broker = BrowserBroker::Start(&err);
+  if (oauth && !opts.device_code && !opts.client_credentials) {
+    broker = BrowserBroker::Start(&why);
     if (!broker) {
-      log.Debug("Not confining the process: the browser helper could not start ({})", err);
+      log.Debug("Running unconfined: the browser helper could not start ({})", why);
       return nullptr;
     }
   }
+  // Writable: the config directory holding the store (the seed's
+  // --allow-write="$HOME/.mcp-auth"), when anything may be written there.
   SandboxPolicy policy;
-  const std::string store = StoreDir(ConfigBaseDir(GetEnvOpt));
-  FsStatus status;
-  if (fs.MakeDirs(store, &status, 0700)) {
-    policy.writable_dirs.push_back(store);
-  } else {
-    log.Debug("The token store {} cannot be created; confining without any writable directory", store);
+  if (oauth || opts.debug) {
+    const std::string base = ConfigBaseDir(GetEnvOpt);
+    FsStatus status;
+    if (fs.MakeDirs(StoreDir(base), &status, 0700)) {
+      policy.writable_dirs.push_back(base);
+    } else {
+      log.Debug("The token store {} cannot be created; confining without any writable directory", StoreDir(base));
+    }
   }
   policy.writable_files.push_back("/dev/null");
   const SandboxResult r = Confine(policy);

@@ -7,8 +7,11 @@
 #include <cstring>
 
 #if defined(__linux__)
+#include <dirent.h>
 #include <fcntl.h>
+#if __has_include(<linux/landlock.h>)
 #include <linux/landlock.h>
+#endif
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,7 +25,26 @@ namespace mcpr {
 
 namespace {
 
-// Older kernel headers lack the later constants; the values are ABI.
+// Older kernel headers lack some or all of these (Linux < 5.13 has no
+// <linux/landlock.h> at all); the values are ABI.
+#ifndef LANDLOCK_CREATE_RULESET_VERSION
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_EXECUTE
+#define LANDLOCK_ACCESS_FS_EXECUTE (1ULL << 0)
+#define LANDLOCK_ACCESS_FS_WRITE_FILE (1ULL << 1)
+#define LANDLOCK_ACCESS_FS_READ_FILE (1ULL << 2)
+#define LANDLOCK_ACCESS_FS_READ_DIR (1ULL << 3)
+#define LANDLOCK_ACCESS_FS_REMOVE_DIR (1ULL << 4)
+#define LANDLOCK_ACCESS_FS_REMOVE_FILE (1ULL << 5)
+#define LANDLOCK_ACCESS_FS_MAKE_CHAR (1ULL << 6)
+#define LANDLOCK_ACCESS_FS_MAKE_DIR (1ULL << 7)
+#define LANDLOCK_ACCESS_FS_MAKE_REG (1ULL << 8)
+#define LANDLOCK_ACCESS_FS_MAKE_SOCK (1ULL << 9)
+#define LANDLOCK_ACCESS_FS_MAKE_FIFO (1ULL << 10)
+#define LANDLOCK_ACCESS_FS_MAKE_BLOCK (1ULL << 11)
+#define LANDLOCK_ACCESS_FS_MAKE_SYM (1ULL << 12)
+#endif
 #ifndef LANDLOCK_ACCESS_FS_REFER
 #define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
 #endif
@@ -91,18 +113,43 @@ bool AddPathRule(int ruleset, const std::string& path, std::uint64_t rights, std
   return true;
 }
 
+// Threads other than the caller would stay unconfined (Landlock binds the
+// calling thread and its future children only).
+int CountThreads() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(d);
+  }
+  return n;
+}
+
 }  // namespace
 
-SandboxResult Confine(const SandboxPolicy& policy) {
-  SandboxResult result;
+bool CanConfine(std::string* why) {
   const int abi = CreateRuleset(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) {
     const int e = errno;
-    result.detail = e == ENOSYS       ? "this kernel has no Landlock (Linux 5.13+ needed)"
-                    : e == EOPNOTSUPP ? "Landlock is disabled on this system (lsm= boot parameter)"
-                                      : fmt::format("Landlock is unavailable: {}", std::strerror(e));
-    return result;
+    if (why) {
+      *why = e == ENOSYS       ? "this kernel has no Landlock (Linux 5.13+ needed)"
+             : e == EOPNOTSUPP ? "Landlock is disabled on this system (lsm= boot parameter)"
+                               : fmt::format("Landlock is unavailable: {}", std::strerror(e));
+    }
+    return false;
   }
+  if (const int threads = CountThreads(); threads > 1) {
+    if (why) *why = fmt::format("the process already runs {} threads, which would stay unconfined", threads);
+    return false;
+  }
+  return true;
+}
+
+SandboxResult Confine(const SandboxPolicy& policy) {
+  SandboxResult result;
+  if (!CanConfine(&result.detail)) return result;
+  const int abi = CreateRuleset(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
 
   std::uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                           LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
@@ -160,6 +207,11 @@ SandboxResult Confine(const SandboxPolicy& policy) {
 }
 
 #else  // !__linux__
+
+bool CanConfine(std::string* why) {
+  if (why) *why = "confinement is not implemented on this platform";
+  return false;
+}
 
 SandboxResult Confine(const SandboxPolicy&) {
   SandboxResult result;

@@ -3,7 +3,9 @@
 //
 // Confine(policy), on Linux with Landlock (kernel 5.13+, any ABI):
 //  - Writing is refused everywhere except beneath policy.writable_dirs (the
-//    token store directory, created 0700 by the caller first) and the files
+//    config directory holding the token store, ~/.mcp-auth as in the seed's
+//    --allow-write, created 0700 by the caller first, so that deleting the
+//    store while we run does not stop later saves) and the files
 //    in policy.writable_files (/dev/null): creating, writing, truncating
 //    (ABI >= 3), removing, renaming or linking (ABI >= 2 for renames across
 //    directories), making devices, FIFOs, sockets and symlinks.
@@ -12,6 +14,9 @@
 //    (browser.h, BrowserBroker), so the browser it starts is not confined.
 //  - Abstract UNIX sockets outside the process are unreachable (ABI >= 6).
 //  - no_new_privs is set (required by Landlock; nothing is executed anyway).
+// This is defence in depth, not a jail: Landlock does not govern connect()
+// to UNIX sockets by path (a session bus could still be asked to start
+// things), and reading stays open.
 // What it leaves alone, and why:
 //  - Reading: the TLS trust store, NODE_EXTRA_CA_CERTS, resolv.conf, NSS
 //    modules and --header-file are read lazily, and the seed grants
@@ -54,6 +59,10 @@ struct SandboxResult {
   int abi = 0;          // Landlock ABI version in force (0 if none)
   std::string detail;   // what was restricted, or why nothing was
 };
+
+/// Whether Confine can work here and now: Landlock present, and the caller
+/// the process's only thread. *why says why not.
+bool CanConfine(std::string* why);
 
 /// Confines the calling process for the rest of its life (see above).
 /// Never throws; a failure leaves the process unconfined and says why.

@@ -1,5 +1,5 @@
 // Scenario 32: least privilege (src/sandbox.h). The real binary confines itself after start-up
-// (Linux Landlock: writes only beneath the token store, no exec) and keeps a browser helper that
+// (Linux Landlock: writes only beneath the config directory holding the token store, no exec) and keeps a browser helper that
 // was forked before confinement. What a write outside the store or an exec meets inside the
 // confined process is shown by src/sandbox_test.cc and src/browser_test.cc (they confine forked
 // children with the same Confine()); the OAuth files 20-27 run their browser sign-ins through the
@@ -55,7 +55,7 @@ test('confined by default: Landlock in force, no_new_privs set, the store is the
       const store = path.join(cfg, STORE_SUBDIR);
       const m = px.stderr().match(/Confined: Landlock ABI (\d+): writes only beneath (\S+); executing files refused/);
       assert.ok(m, `the debug log says what was confined\n${px.stderr()}`);
-      assert.equal(m[2], store);
+      assert.equal(m[2], cfg, 'the config directory holding the store (the seed\'s --allow-write)');
       assert.equal((fs.statSync(store).mode & 0o777).toString(8), '700');
       assert.equal(field(px.pid, 'NoNewPrivs'), '1', 'no_new_privs set on the proxy');
       // Confined, it still does its job, and the --debug file under the store is written.
