@@ -575,7 +575,11 @@ void OAuthClient::OnRefreshAnswer(const Fetched& f, const std::string& redeemed,
   }
   bool server_trouble = f.status >= 500 || f.status == 429 || f.status == 408;
   if (!is_oauth_error) return done(false, server_trouble, e.message);
-  if (e.error == "server_error" || e.error == "temporarily_unavailable") return done(false, true, e.message);
+  const bool refusal = e.error == "invalid_grant" || e.error == "invalid_client" || e.error == "unauthorized_client";
+  // A 5xx/429/408 is trouble on the server's side whatever error code its
+  // body carries, unless that code refuses the grant or the client.
+  if (e.error == "server_error" || e.error == "temporarily_unavailable" || (server_trouble && !refusal))
+    return done(false, true, e.message);
   if (e.error == "invalid_grant") {
     // The grant is gone (expired, revoked, already used): a new sign-in.
     if (!store_.Delete()) IgnoreDiskTokens();

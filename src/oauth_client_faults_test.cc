@@ -198,6 +198,8 @@ TEST_F(RefreshFaultsTest, TransientFailuresKeepTheGrantAndFailTheRequest) {
       {"HTTP 503 server_error", Json(503, R"({"error":"server_error"})")},
       {"HTTP 400 temporarily_unavailable", Json(400, R"({"error":"temporarily_unavailable"})")},
       {"HTTP 429", Json(429, "slow down")},
+      {"HTTP 500 with a non-refusal OAuth error", Json(500, R"({"error":"invalid_request"})")},
+      {"HTTP 503 with an unknown OAuth error", Json(503, R"({"error":"backend_down"})")},
       {"200, HTML page", Json(200, "<!DOCTYPE html><html><body>Maintenance</body></html>")},
       {"200, not JSON", Json(200, "\x01 garbage {{{")},
       {"200, no access_token", Json(200, R"({"token_type":"Bearer","expires_in":3600})")},
