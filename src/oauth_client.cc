@@ -61,13 +61,20 @@ std::optional<std::int64_t> RenewalDueMs(const StoredTokens& t, bool use_id_toke
   std::optional<std::int64_t> expires_at = t.expires_at_ms;
   std::optional<std::int64_t> lifetime_ms;
   if (t.expires_in && *t.expires_in > 0 && *t.expires_in < kMaxSeconds) lifetime_ms = *t.expires_in * 1000;
+  // When the tokens arrived (expires_at - expires_in), if both are known.
+  std::optional<std::int64_t> received_ms;
+  if (t.expires_at_ms && lifetime_ms) received_ms = *t.expires_at_ms - *lifetime_ms;
   if (use_id_token && t.id_token && !t.id_token->empty()) {
     std::optional<std::int64_t> exp = JwtExpiry(*t.id_token);
     if (exp && *exp > -kMaxSeconds && *exp < kMaxSeconds) {
       expires_at = *exp * 1000;
       std::optional<std::int64_t> iat = JwtNumericDate(*t.id_token, "iat");
       lifetime_ms.reset();
-      if (iat && *iat > -kMaxSeconds && *iat < *exp) lifetime_ms = (*exp - *iat) * 1000;
+      if (iat && *iat > -kMaxSeconds && *iat < *exp) {
+        lifetime_ms = (*exp - *iat) * 1000;
+      } else if (received_ms && *expires_at > *received_ms) {
+        lifetime_ms = *expires_at - *received_ms;  // no iat: measured from receipt instead
+      }
     }
   }
   if (!expires_at) return std::nullopt;

@@ -115,9 +115,21 @@ TEST_F(OAuthClientTest, ShortIdTokenIsRenewedAtHalfItsLifetimeNotBeforeEveryRequ
   // Past half its lifetime: renew.
   WriteTokens(Tokens(3600, Jwt(NowS() - 25, NowS() + 15)));
   EXPECT_TRUE(Client()->WantsRefreshBeforeSend());
-  // No iat: npm's 60 s margin.
-  WriteTokens(Tokens(3600, Base64Url(R"({"alg":"none"})") + "." +
-                               Base64Url(R"({"exp":)" + std::to_string(NowS() + 50) + "}") + ".sig"));
+  // No iat: the lifetime is measured from when the tokens arrived
+  // (expires_at - expires_in). Just received, 50 s to go: not yet.
+  const auto no_iat = [](std::int64_t exp) {
+    return Base64Url(R"({"alg":"none"})") + "." + Base64Url(R"({"exp":)" + std::to_string(exp) + "}") + ".sig";
+  };
+  WriteTokens(Tokens(3600, no_iat(NowS() + 50)));
+  EXPECT_FALSE(Client()->WantsRefreshBeforeSend());
+  // Received 40 s ago with 50 s then (10 s left, past half): renew.
+  WriteTokens(R"({"access_token":"AT","token_type":"Bearer","expires_in":3600,"refresh_token":"RT","expires_at":)" +
+              std::to_string(OAuthClient::NowMs() - 40000 + 3600 * 1000) + R"(,"id_token":")" + no_iat(NowS() + 10) +
+              "\"}");
+  EXPECT_TRUE(Client()->WantsRefreshBeforeSend());
+  // Nothing to measure from (no expires_in): npm's 60 s margin.
+  WriteTokens(R"({"access_token":"AT","token_type":"Bearer","refresh_token":"RT","id_token":")" +
+              no_iat(NowS() + 50) + "\"}");
   EXPECT_TRUE(Client()->WantsRefreshBeforeSend());
 }
 
