@@ -23,6 +23,7 @@
 
 #include "oauth_messages.h"
 #include "sandbox.h"
+#include "test_util.h"
 
 namespace mcpr {
 namespace {
@@ -53,19 +54,8 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string line; std::getline(ss, line);) out.push_back(line);
-  return out;
-}
+using test_util::Lines;
+using test_util::ReadFile;
 
 class BrowserTest : public ::testing::Test {
  protected:
@@ -347,37 +337,22 @@ TEST_F(BrowserTest, BrokerHelperExitsWhenTheBrokerGoes) {
 TEST_F(BrowserTest, AConfinedProcessOpensTheBrowserOnlyThroughTheBroker) {
   ScopedEnv browser("BROWSER", script_.string());
   ScopedEnv out("ARGV_OUT", (dir_ / "argv.txt").string());
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    std::string err, report;
+  const std::string report = test_util::ReportFromChild([&] {
+    std::string err, lines;
     auto broker = BrowserBroker::Start(&err);
     SandboxPolicy policy;
     policy.writable_dirs = {dir_.string()};
     const SandboxResult r = Confine(policy);
-    if (!broker || !r.confined) {
-      report = "UNCONFINED " + r.detail + err;
-    } else {
-      Logger quiet;
-      std::string sink;
-      quiet.CaptureForTest(&sink);
-      const bool direct = OpenBrowser("https://as.example/direct", quiet, &err, nullptr, nullptr);
-      report += std::string("direct=") + (direct ? "opened" : "refused") + "\n";
-      const bool brokered = OpenBrowser("https://as.example/brokered", quiet, &err, nullptr, broker.get());
-      report += std::string("brokered=") + (brokered ? "opened" : "refused: " + err) + "\n";
-    }
-    (void)!write(fds[1], report.data(), report.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string report;
-  char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
+    if (!broker || !r.confined) return "UNCONFINED " + r.detail + err;
+    Logger quiet;
+    std::string sink;
+    quiet.CaptureForTest(&sink);
+    const bool direct = OpenBrowser("https://as.example/direct", quiet, &err, nullptr, nullptr);
+    lines += std::string("direct=") + (direct ? "opened" : "refused") + "\n";
+    const bool brokered = OpenBrowser("https://as.example/brokered", quiet, &err, nullptr, broker.get());
+    lines += std::string("brokered=") + (brokered ? "opened" : "refused: " + err) + "\n";
+    return lines;
+  });
   if (report.rfind("UNCONFINED ", 0) == 0) GTEST_SKIP() << report;
   EXPECT_NE(report.find("direct=refused\n"), std::string::npos) << report;
   EXPECT_NE(report.find("brokered=opened\n"), std::string::npos) << report;

@@ -126,9 +126,9 @@ int CountThreads() {
   return n;
 }
 
-}  // namespace
-
-bool CanConfine(std::string* why) {
+// The Landlock ABI version if this process can be confined now, else 0
+// with *why.
+int UsableAbi(std::string* why) {
   const int abi = CreateRuleset(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 1) {
     const int e = errno;
@@ -137,19 +137,23 @@ bool CanConfine(std::string* why) {
              : e == EOPNOTSUPP ? "Landlock is disabled on this system (lsm= boot parameter)"
                                : fmt::format("Landlock is unavailable: {}", std::strerror(e));
     }
-    return false;
+    return 0;
   }
   if (const int threads = CountThreads(); threads > 1) {
     if (why) *why = fmt::format("the process already runs {} threads, which would stay unconfined", threads);
-    return false;
+    return 0;
   }
-  return true;
+  return abi;
 }
+
+}  // namespace
+
+bool CanConfine(std::string* why) { return UsableAbi(why) > 0; }
 
 SandboxResult Confine(const SandboxPolicy& policy) {
   SandboxResult result;
-  if (!CanConfine(&result.detail)) return result;
-  const int abi = CreateRuleset(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  const int abi = UsableAbi(&result.detail);
+  if (abi == 0) return result;
 
   std::uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
                           LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |

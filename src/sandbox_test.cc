@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <string>
 
+#include "test_util.h"
+
 namespace mcpr {
 namespace {
 
@@ -49,30 +51,10 @@ class SandboxTest : public ::testing::Test {
   // a line per check ("name=errno"), or "UNCONFINED <why>".
   template <typename Body>
   std::string InConfinedChild(const SandboxPolicy& policy, Body body) {
-    int fds[2];
-    if (pipe(fds) != 0) return "pipe failed";
-    const pid_t pid = fork();
-    if (pid == 0) {
-      close(fds[0]);
+    return test_util::ReportFromChild([&] {
       const SandboxResult r = Confine(policy);
-      std::string report = r.confined ? "" : "UNCONFINED " + r.detail + "\n";
-      if (r.confined) report += body();
-      (void)!write(fds[1], report.data(), report.size());
-      _exit(0);
-    }
-    close(fds[1]);
-    std::string out;
-    char buf[512];
-    for (;;) {
-      const ssize_t n = read(fds[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return out;
+      return r.confined ? std::string(body()) : "UNCONFINED " + r.detail + "\n";
+    });
   }
 
   static std::string Errno(const char* name, int rc) {

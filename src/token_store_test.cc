@@ -10,6 +10,7 @@
 //     live round trips through npm's provider when Node and the installed
 //     package are present (TokenStoreNpmLiveTest, skipped otherwise).
 #include "token_store.h"
+#include "test_util.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -859,22 +860,8 @@ TEST(StormBrakeTest, SignInsAllowFivePerThirtySeconds) {
 // ---------------------------------------------------------------------------
 // 2. RealFileSystem in a temp dir.
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mcpr-store-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+struct TempDir : test_util::TempDir {
+  TempDir() : test_util::TempDir("mcpr-store") {}
 };
 
 int ModeOf(const std::string& path) {

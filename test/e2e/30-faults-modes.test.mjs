@@ -4,102 +4,15 @@
 // message), never crashes or hangs, and answers a following `ok` call.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { REPO, spawnProxyRaw, rawHandshake, cleanupAll, exited, waitExit, npmKnownFailure } from './lib.mjs';
-
-const FAULTY = path.join(REPO, 'test', 'fixtures', 'faulty-server.mjs');
-
-// ------------------------------------------------------------------ local helpers
-const servers = new Set();
-
-async function stopServer(proc) {
-  if (exited(proc)) return;
-  try { proc.kill('SIGTERM'); } catch { /* gone */ }
-  if (await waitExit(proc, 2000)) return;
-  try { proc.kill('SIGKILL'); } catch { /* gone */ }
-  await waitExit(proc, 2000);
-}
+import { rawHandshake, cleanupAll, npmKnownFailure } from './lib.mjs';
+import {
+  startFaulty, stopFaultyServers, proxyWithBytes, describe, call, assertProxyError, assertStillServes, assertCleanStdout,
+} from './faulty.mjs';
 
 afterEach(async () => {
-  await Promise.all([...servers].map(stopServer));
-  servers.clear();
+  await stopFaultyServers();
   await cleanupAll();
 });
-
-/** Start faulty-server.mjs; returns {url, base, port, proc, stderr(), stats(), release(), stop()}. */
-async function startFaulty() {
-  const proc = spawn(process.execPath, [FAULTY], { stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.add(proc);
-  const err = { text: '' };
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => { err.text += d; });
-  proc.stdout.setEncoding('utf8');
-  const port = await new Promise((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`faulty server not ready in 10 s\n${err.text}`)), 10000);
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/LISTENING (\d+)\n/);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
-    });
-    proc.once('exit', (c, s) => { clearTimeout(t); reject(new Error(`faulty server exited (${c ?? s})\n${err.text}`)); });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  return {
-    port,
-    base,
-    url: `${base}/mcp`,
-    proc,
-    stderr: () => err.text,
-    stats: async () => (await fetch(`${base}/_stats`, { signal: AbortSignal.timeout(5000) })).json(),
-    release: async () => (await fetch(`${base}/_release`, { method: 'POST', signal: AbortSignal.timeout(5000) })).json(),
-    stop: () => stopServer(proc),
-  };
-}
-
-/** Raw proxy + a copy of every stdout byte (to check the framing and the UTF-8). */
-function proxyWithBytes(url, flags = []) {
-  const p = spawnProxyRaw(url, flags);
-  const raw = [];
-  p.proc.stdout.on('data', (b) => raw.push(Buffer.from(b)));
-  p.stdoutBytes = () => Buffer.concat(raw);
-  return p;
-}
-
-function describe(p, extra = '') {
-  return `${extra}\n--- host got ---\n${JSON.stringify(p.messages).slice(-3000)}\n--- bad lines ---\n${p.badLines.join('\n')}` +
-    `\n--- proxy stderr (tail) ---\n${p.stderr().slice(-3000)}\n--- proxy exit ---\n${JSON.stringify({ code: p.proc.exitCode, signal: p.proc.signalCode })}`;
-}
-
-let nextId = 1000;
-/** Send tools/call `name`; resolves with the response message (result or error) within ms. */
-function call(p, name, args = {}, ms = 20000) {
-  const id = nextId++;
-  p.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
-  return p.waitFor((m) => m.id === id && (m.result !== undefined || m.error !== undefined), ms, `tools/call ${name} (id ${id})`);
-}
-
-/** The proxy's error shape for a request it could not complete. */
-function assertProxyError(m, what) {
-  assert.ok(m.error, `${what}: expected a JSON-RPC error, got ${JSON.stringify(m).slice(0, 500)}`);
-  assert.equal(m.error.code, -32001, `${what}: error code -32001 (got ${JSON.stringify(m.error).slice(0, 500)})`);
-  assert.match(String(m.error.message), /^mcp-remote: \S/, `${what}: message "mcp-remote: …" (got ${JSON.stringify(m.error.message)})`);
-}
-
-async function assertStillServes(p, what) {
-  assert.ok(!exited(p.proc), `${what}: proxy still running (exit ${JSON.stringify({ code: p.proc.exitCode, signal: p.proc.signalCode })})`);
-  const r = await call(p, 'ok', { tag: 'after' }, 15000);
-  assert.ok(r.result, `${what}: following ok call answered with a result: ${JSON.stringify(r).slice(0, 500)}`);
-  assert.equal(r.result.content[0].text, 'ok: after');
-}
-
-function assertCleanStdout(p, what) {
-  assert.deepEqual(p.badLines, [], `${what}: every stdout line is JSON`);
-  const bytes = p.stdoutBytes();
-  assert.doesNotThrow(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes), `${what}: proxy stdout is valid UTF-8`);
-  assert.ok(bytes.length === 0 || bytes[bytes.length - 1] === 0x0a, `${what}: stdout ends at a line boundary`);
-}
 
 /**
  * Run one fault: start server + proxy, handshake, call `name`, check `expect(msg)`, then that the
