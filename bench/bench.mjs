@@ -6,7 +6,7 @@
 //
 // Usage: node22 bench/bench.mjs [--modes sse[,json]] [--ours build/mcp-remote] [--out docs/benchmark.md]
 //          [--rounds 3] [--budget-s 270] [--startup 10] [--warmup 200] [--calls 2000]
-//          [--thr-calls 4000] [--conc 32] [--big-bytes 10485760] [--big-reps 5] [--idle-s 10]
+//          [--thr-calls 4000] [--conc 32] [--big-bytes 10485760] [--big-reps 9] [--idle-s 10]
 //          [--keep-env] [--quick] [--no-write] [--command "<how this run was started>"]
 //
 // --rounds is the maximum number of latency+throughput rounds; rounds after the first are run
@@ -37,7 +37,7 @@ const opt = {
   thrCalls: 4000,
   conc: 32,
   bigBytes: 10 * 1024 * 1024,
-  bigReps: 5,
+  bigReps: 9,
   idleS: 10,
   keepEnv: false,
   write: true,

@@ -49,6 +49,7 @@ class CurlHttpClient : public HttpClient {
   Id next_id_ = 1;
   std::unordered_map<Id, std::unique_ptr<Transfer>> transfers_;
   std::vector<CURL*> idle_handles_;  // reused easy handles
+  std::vector<std::unique_ptr<Transfer>> retired_;  // destroyed, freed at the end of Dispatch
   std::vector<Id> dirty_;            // transfers with undelivered events
   // When each connection (by its ports) last finished a transfer: how long
   // a reused connection sat idle before a request went out on it (OnSeek).

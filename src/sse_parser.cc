@@ -41,7 +41,7 @@ bool SseParser::Feed(std::string_view chunk, Sink& sink) {
     } else {
       // Not a BOM after all: the bytes matched so far are line content
       // (none of them is CR or LF).
-      line_.assign(reinterpret_cast<const char*>(kBom), bom_pos_);
+      if (!line_.Append(std::string_view(reinterpret_cast<const char*>(kBom), bom_pos_))) return Fail();
       bom_checked_ = true;
     }
   }
@@ -55,21 +55,17 @@ bool SseParser::Feed(std::string_view chunk, Sink& sink) {
     const char* eol = FindEol(p, end);
     const std::string_view piece(p, static_cast<std::size_t>(eol - p));
     if (eol == end) {
-      // Incomplete line: keep it, within the cap.
-      if (line_.size() + piece.size() + data_.size() > max_event_) {
-        return Fail();
-      }
-      line_.append(piece);
+      // Incomplete line: keep it, within the cap (and never grown past it).
+      if (line_.size() + piece.size() + DataSize() > max_event_) return Fail();
+      if (!line_.Append(piece, max_event_)) return Fail();
       break;
     }
     bool ok;
     if (line_.empty()) {
       ok = ProcessLine(piece, sink);
     } else {
-      line_.append(piece);
-      ok = TakeDataLine() || ProcessLine(line_, sink);
-      line_.clear();
-      if (line_.capacity() > kKeepCapacity) line_.shrink_to_fit();
+      ok = line_.Append(piece, max_event_) && (TakeDataLine() || ProcessLine(line_.view(), sink));
+      line_.Clear(kKeepCapacity);
     }
     if (!ok) return Fail();
     p = eol + 1;
@@ -85,31 +81,37 @@ bool SseParser::Feed(std::string_view chunk, Sink& sink) {
 }
 
 // A big "data:" line that was cut across chunks already sits in line_:
-// when it starts the event's data, move it into data_ instead of copying,
-// so a 10 MB event costs one 10 MB buffer, not two.
+// when it starts the event's data, take line_'s buffer as data_ and remember
+// where the value starts, so a 10 MB event costs one 10 MB buffer and no
+// copy at all.
 bool SseParser::TakeDataLine() {
-  if (!data_.empty() || line_.size() < kKeepCapacity || line_.compare(0, 5, "data:") != 0) return false;
-  std::size_t skip = line_.size() > 5 && line_[5] == ' ' ? 6 : 5;
+  if (!data_.empty() || line_.size() < kKeepCapacity || line_.view().substr(0, 5) != "data:") return false;
   if (line_.size() + 1 > max_event_) return false;  // let ProcessLine report the cap
-  data_ = std::move(line_);  // (swap() trips a GCC 12 -Wrestrict false positive)
-  line_ = std::string();
-  data_.erase(0, skip);
-  data_.push_back('\n');
+  const std::size_t skip = line_.size() > 5 && line_.data()[5] == ' ' ? 6 : 5;
+  if (!line_.Append("\n")) return false;
+  data_.Swap(line_);
+  data_start_ = skip;
   return true;
+}
+
+std::size_t SseParser::DataSize() const { return data_.size() - data_start_; }
+
+void SseParser::ResetData() {
+  data_.Clear(kKeepCapacity);  // don't hold a big event's buffer
+  data_start_ = 0;
 }
 
 bool SseParser::Fail() {
   failed_ = true;
-  line_.clear();
-  line_.shrink_to_fit();
-  data_.clear();
-  data_.shrink_to_fit();
+  line_.Clear(0);
+  data_.Clear(0);
+  data_start_ = 0;
   type_.clear();
   return false;
 }
 
 bool SseParser::ProcessLine(std::string_view line, Sink& sink) {
-  if (line.size() + data_.size() > max_event_) return false;
+  if (line.size() + DataSize() > max_event_) return false;
   if (line.empty()) {
     Dispatch(sink);
     return true;
@@ -125,8 +127,7 @@ bool SseParser::ProcessLine(std::string_view line, Sink& sink) {
   }
 
   if (field == "data") {
-    data_.append(value);
-    data_.push_back('\n');
+    if (!data_.Append(value, max_event_ + 1) || !data_.Append("\n", max_event_ + 1)) return false;
   } else if (field == "event") {
     type_.assign(value);
   } else if (field == "id") {
@@ -147,18 +148,18 @@ bool SseParser::ProcessLine(std::string_view line, Sink& sink) {
 
 void SseParser::Dispatch(Sink& sink) {
   last_event_id_ = id_buffer_;
-  if (data_.empty()) {
+  if (DataSize() == 0) {
+    ResetData();
     type_.clear();
     return;
   }
-  data_.pop_back();  // the final '\n'
+  data_.PopBack();  // the final '\n'
   SseEvent event;
   event.type = type_.empty() ? std::string_view("message") : std::string_view(type_);
-  event.data = data_;
+  event.data = data_.view().substr(data_start_);
   event.id = last_event_id_;
   sink.OnEvent(event);
-  data_.clear();
-  if (data_.capacity() > kKeepCapacity) data_.shrink_to_fit();  // don't hold a big event's buffer
+  ResetData();
   type_.clear();
 }
 

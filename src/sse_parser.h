@@ -20,12 +20,15 @@
 //    exceed max_event_bytes, Feed returns false and the parser is dead: the
 //    caller must drop the stream. Memory stays bounded by the cap.
 //  - An incomplete event at end of stream is discarded (per the standard).
+//  - Running out of memory counts as exceeding the cap.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "byte_buffer.h"
 
 namespace mcpr {
 
@@ -58,12 +61,15 @@ class SseParser {
  private:
   bool ProcessLine(std::string_view line, Sink& sink);
   bool TakeDataLine();
+  std::size_t DataSize() const;
+  void ResetData();
   void Dispatch(Sink& sink);
   bool Fail();
 
   std::size_t max_event_;
-  std::string line_;            // incomplete line carried between chunks
-  std::string data_;
+  ByteBuffer line_;             // incomplete line carried between chunks
+  ByteBuffer data_;             // the data buffer, from data_start_ on
+  std::size_t data_start_ = 0;  // a "data:" prefix left in data_ by TakeDataLine
   std::string type_;
   std::string id_buffer_;       // the "last event ID buffer"
   std::string last_event_id_;   // id_buffer_ as of the last blank line

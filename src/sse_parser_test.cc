@@ -244,15 +244,19 @@ namespace {
 // case): the event must be intact whatever the chunking, with or without
 // the optional space, as the first or a later data line, and the cap must
 // still apply.
+std::vector<std::string_view> SplitEvery(std::string_view stream, std::size_t chunk) {
+  std::vector<std::string_view> chunks;
+  for (std::size_t i = 0; i < stream.size(); i += chunk) chunks.push_back(stream.substr(i, chunk));
+  return chunks;
+}
+
 TEST(SseParserTest, BigDataLineAcrossChunks) {
   std::string payload(3u << 20, 'x');
   for (std::size_t i = 0; i < payload.size(); i += 4099) payload[i] = static_cast<char>('a' + i % 26);
   for (const char* prefix : {"data: ", "data:"}) {
     const std::string stream = "id: 7\n" + std::string(prefix) + payload + "\ndata: tail\n\n";
     for (std::size_t chunk : {std::size_t{65536}, std::size_t{1000003}}) {
-      std::vector<std::string_view> chunks;
-      for (std::size_t i = 0; i < stream.size(); i += chunk) chunks.push_back(std::string_view(stream).substr(i, chunk));
-      const Out out = ParseChunks(8u << 20, chunks);
+      const Out out = ParseChunks(8u << 20, SplitEvery(stream, chunk));
       ASSERT_EQ(out.size(), 2u);
       EXPECT_EQ(out[0], "E:message|" + payload + "\ntail|7");
       EXPECT_EQ(out[1], "LAST:7");
@@ -260,13 +264,22 @@ TEST(SseParserTest, BigDataLineAcrossChunks) {
   }
   // A second big data line is appended after the first one.
   const std::string two = "data: " + payload + "\ndata: " + payload + "\n\n";
-  std::vector<std::string_view> chunks;
-  for (std::size_t i = 0; i < two.size(); i += 65536) chunks.push_back(std::string_view(two).substr(i, 65536));
+  const std::vector<std::string_view> chunks = SplitEvery(two, 65536);
   const Out out = ParseChunks(8u << 20, chunks);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0], "E:message|" + payload + "\n" + payload + "|");
   // The cap applies to a big line exactly as to small ones.
   EXPECT_EQ(ParseChunks(2u << 20, chunks).front(), "FAILED");
+  // The event after a big one starts clean (the big line's buffer, taken
+  // over as the data buffer with its "data: " prefix, is not carried on).
+  const std::string seq = "data: " + payload + "\n\ndata: small\n\n: c\ndata:" + payload + "\n\n";
+  for (std::size_t chunk : {std::size_t{65536}, std::size_t{4099}}) {
+    const Out got = ParseChunks(8u << 20, SplitEvery(seq, chunk));
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(got[0], "E:message|" + payload + "|");
+    EXPECT_EQ(got[1], "E:message|small|");
+    EXPECT_EQ(got[2], "E:message|" + payload + "|");
+  }
 }
 
 }  // namespace

@@ -6,38 +6,9 @@
 // where only a byte count and "last byte was '\r'" are kept.
 #include "stdio_framer.h"
 
-#include <algorithm>
-#include <cstdlib>
-#include <cstring>
-
 #include <cstring>
 
 namespace mcpr {
-
-LineFramer::Buffer::~Buffer() { std::free(data); }
-
-bool LineFramer::Buffer::Append(std::string_view bytes, std::size_t limit) {
-  const std::size_t need = size + bytes.size();
-  if (need > capacity) {
-    std::size_t grow = std::min(std::max(need, capacity * 2), std::max(need, limit));
-    char* p = static_cast<char*>(std::realloc(data, grow));
-    if (p == nullptr) return false;
-    data = p;
-    capacity = grow;
-  }
-  if (!bytes.empty()) std::memcpy(data + size, bytes.data(), bytes.size());
-  size = need;
-  return true;
-}
-
-void LineFramer::Buffer::Clear(std::size_t keep_capacity) {
-  size = 0;
-  if (capacity > keep_capacity) {  // hand a big message's buffer back
-    std::free(data);
-    data = nullptr;
-    capacity = 0;
-  }
-}
 
 void LineFramer::Release() { partial_.Clear(kKeepCapacity); }
 
@@ -54,12 +25,12 @@ void LineFramer::Feed(std::string_view chunk, Sink& sink) {
       if (!piece.empty()) overflow_cr_ = piece.back() == '\r';
     } else if (nl != nullptr && partial_.empty()) {
       Emit(piece, sink);  // zero-copy: the whole line is inside `chunk`
-    } else if (const std::size_t total = partial_.size + piece.size();
+    } else if (const std::size_t total = partial_.size() + piece.size();
                total > max_line_ && total - max_line_ > 1) {
       // Too long even if its last byte turns out to be a stripped '\r'.
       overflowing_ = true;
-      overflow_bytes_ = partial_.size + piece.size();
-      overflow_cr_ = piece.empty() ? partial_.data[partial_.size - 1] == '\r' : piece.back() == '\r';
+      overflow_bytes_ = partial_.size() + piece.size();
+      overflow_cr_ = piece.empty() ? partial_.back() == '\r' : piece.back() == '\r';
       Release();
     } else {
       // Grows geometrically but never past the cap: a line at the cap costs

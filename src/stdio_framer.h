@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "byte_buffer.h"
+
 namespace mcpr {
 
 class LineFramer {
@@ -41,7 +43,7 @@ class LineFramer {
   void Finish(Sink& sink);
 
   /// Bytes currently buffered for an incomplete line.
-  std::size_t buffered() const { return partial_.size; }
+  std::size_t buffered() const { return partial_.size(); }
 
  private:
   void Emit(std::string_view line, Sink& sink);
@@ -50,23 +52,9 @@ class LineFramer {
   void FinishOverflow(Sink& sink);
 
   std::size_t max_line_;
-  // Bytes of the incomplete line so far. A realloc()ed buffer rather than a
-  // std::string: growing a big one (a 64 MiB message) is then an mremap,
-  // not a copy that briefly holds the old and the new buffer (2x the line).
-  struct Buffer {
-    char* data = nullptr;
-    std::size_t size = 0;
-    std::size_t capacity = 0;
-    Buffer() = default;
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
-    ~Buffer();
-    bool empty() const { return size == 0; }
-    std::string_view view() const { return {data, size}; }
-    bool Append(std::string_view bytes, std::size_t limit);  // false: out of memory
-    void Clear(std::size_t keep_capacity);
-  };
-  Buffer partial_;
+  // Bytes of the incomplete line so far (a ByteBuffer: growing a 64 MiB
+  // message is an mremap, not a copy holding the old and the new buffer).
+  ByteBuffer partial_;
   std::size_t overflow_bytes_ = 0;  // > 0 while discarding an oversized line
   bool overflowing_ = false;
   bool overflow_cr_ = false;        // last discarded byte was '\r'

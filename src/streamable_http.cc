@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "byte_buffer.h"
 #include "sse_parser.h"
 
 namespace mcpr {
@@ -31,7 +32,7 @@ struct StreamableHttpTransport::Stream : SseParser::Sink {
   bool had_session = false;
   Body body = Body::kNone;
   long status = 0;
-  std::string buffer;      // JSON body or error text
+  ByteBuffer buffer;       // JSON body or error text
   std::string www_authenticate;  // 401/403 challenges, joined
   std::unique_ptr<SseParser> sse;
   std::optional<std::uint64_t> retry_ms;
@@ -236,7 +237,9 @@ void StreamableHttpTransport::OnStreamHead(Stream* s, const HttpResponseHead& he
     s->body = Stream::Body::kJson;
     if (const std::string* len = head.Find("content-length")) {
       std::size_t n = std::strtoull(len->c_str(), nullptr, 10);
-      if (n <= config_.max_message_bytes) s->buffer.reserve(n);
+      // One buffer of the right size (if there is no memory for it now,
+      // Append reports that).
+      if (n <= config_.max_message_bytes) static_cast<void>(s->buffer.Reserve(n));
     }
   } else if (head.status == 202 || head.status == 204) {
     s->body = Stream::Body::kNone;
@@ -253,7 +256,10 @@ bool StreamableHttpTransport::OnStreamBody(Stream* s, std::string_view chunk) {
         s->too_large = true;
         return false;
       }
-      s->buffer.append(chunk);
+      if (!s->buffer.Append(chunk, config_.max_message_bytes)) {
+        s->too_large = true;  // out of memory: dropped like an oversized message
+        return false;
+      }
       return true;
     case Stream::Body::kSse: {
       bool ok = s->sse->Feed(chunk, *s);
@@ -274,7 +280,7 @@ bool StreamableHttpTransport::OnStreamBody(Stream* s, std::string_view chunk) {
     }
     case Stream::Body::kError:
       if (s->buffer.size() < kMaxErrorBody)
-        s->buffer.append(chunk.substr(0, kMaxErrorBody - s->buffer.size()));
+        static_cast<void>(s->buffer.Append(chunk.substr(0, kMaxErrorBody - s->buffer.size())));
       return true;
     case Stream::Body::kNone:
       return true;
@@ -297,17 +303,17 @@ void StreamableHttpTransport::OnStreamDone(Stream* s, const HttpError& error) {
         r.detail = error.message;
       } else if (s->status == 401 || s->status == 403) {
         r.outcome = s->status == 401 ? SendOutcome::kUnauthorized : SendOutcome::kForbidden;
-        r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer);
+        r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer.view());
         r.www_authenticate = s->www_authenticate;
-      } else if (SessionGoneStatus(s->status, s->buffer, s->had_session)) {
+      } else if (SessionGoneStatus(s->status, s->buffer.view(), s->had_session)) {
         r.outcome = SendOutcome::kSessionExpired;
-        r.detail = DescribeHttpFailure("Session expired", s->status, s->buffer);
+        r.detail = DescribeHttpFailure("Session expired", s->status, s->buffer.view());
       } else if (!s->had_session && (s->status == 400 || s->status == 404 || s->status == 405)) {
         r.outcome = SendOutcome::kFallback;
-        r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer);
+        r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer.view());
       } else {
         r.outcome = SendOutcome::kFailed;
-        r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer);
+        r.detail = DescribeHttpFailure("Error POSTing to endpoint", s->status, s->buffer.view());
         if (!error.ok()) r.detail += " (" + error.message + ")";
       }
       s->result_reported = true;
@@ -316,7 +322,7 @@ void StreamableHttpTransport::OnStreamDone(Stream* s, const HttpError& error) {
       sink_.OnSendResult(token, r);
       return;
     }
-    if (s->body == Stream::Body::kJson && error.ok() && !s->too_large) DeliverJson(s->buffer);
+    if (s->body == Stream::Body::kJson && error.ok() && !s->too_large) DeliverJson(s->buffer.view());
     if (s->ended) return;
     if (!s->id_key.empty() && sink_.IsPending(s->id_key)) {
       std::string last_id = s->sse ? s->sse->last_event_id() : std::string();
@@ -328,7 +334,7 @@ void StreamableHttpTransport::OnStreamDone(Stream* s, const HttpError& error) {
         std::string why = s->too_large ? cap_text
                           : !error.ok() ? "the connection to the remote server broke: " + error.message
                           : s->body == Stream::Body::kError
-                              ? DescribeHttpFailure("unexpected response", s->status, s->buffer)
+                              ? DescribeHttpFailure("unexpected response", s->status, s->buffer.view())
                               : "the server closed the response stream without answering";
         std::string key = s->id_key;
         EndStream(s);
@@ -348,7 +354,7 @@ void StreamableHttpTransport::OnStreamDone(Stream* s, const HttpError& error) {
     int attempt = s->progressed ? 0 : s->attempt + 1;
     auto retry = s->retry_ms;
     long status = s->status;
-    std::string body = s->buffer;
+    std::string body(s->buffer.view());
     EndStream(s);
     if (!pending || shutting_down_) return;
     if (!last_id.empty() && attempt < 3 && (ok_stream || (status == 0 && !error.ok()))) {
@@ -364,7 +370,7 @@ void StreamableHttpTransport::OnStreamDone(Stream* s, const HttpError& error) {
   // Standalone GET stream.
   long status = s->status;
   bool had_session = s->had_session;
-  std::string body = s->buffer;
+  std::string body(s->buffer.view());
   bool progressed = s->progressed;
   get_stream_ = 0;
   EndStream(s);
