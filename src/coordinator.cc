@@ -11,6 +11,7 @@ namespace mcpr {
 namespace {
 
 constexpr std::size_t kMaxProbeBody = 4096;
+constexpr int kProbeAttempts = 3;  // see Probe()
 
 bool IsSiblingAnswer(std::string_view body, std::string_view hash) {
   boost::json::error_code ec;
@@ -119,6 +120,10 @@ void Coordinator::ProbeEarlier(std::size_t j) {
     return;
   }
   const int earlier = candidates_[j];
+  if (std::find(mute_ports_.begin(), mute_ports_.end(), earlier) != mute_ports_.end()) {
+    ProbeEarlier(j + 1);  // it never answered in this election; asking again would cost 6 s more
+    return;
+  }
   Probe(earlier, [this, j, earlier](bool sibling) {
     if (sibling) {
       log_.Debug("Yielding to a sibling established on an earlier candidate (ours {}, theirs {})",
@@ -131,12 +136,19 @@ void Coordinator::ProbeEarlier(std::size_t j) {
   });
 }
 
-void Coordinator::Probe(int port, std::function<void(bool sibling)> done) {
+void Coordinator::Probe(int port, std::function<void(bool sibling)> done, int attempt) {
+  // A probe that times out is asked again, with a longer deadline each time
+  // (1x, 2x, 3x probe_timeout): on a loaded machine a sibling that is just
+  // starting can take more than a second to answer, and taking its silence
+  // for "unrelated process" elects a second leader on the next port (seen
+  // under ASan on 2 busy cores: three instances, three sign-ins). A refused
+  // connection or any real answer is final at once.
+  const Millis timeout = options_.probe_timeout * attempt;
   HttpRequest req;
   req.url = fmt::format("http://127.0.0.1:{}/.mcp-remote/id", port);
-  req.connect_timeout = options_.probe_timeout;
-  req.headers_timeout = options_.probe_timeout;
-  req.total_timeout = options_.probe_timeout;
+  req.connect_timeout = timeout;
+  req.headers_timeout = timeout;
+  req.total_timeout = timeout;
   req.follow_redirects = false;
   req.direct = true;  // npm probes with its own direct agent; a proxy cannot reach our loopback
   auto status = std::make_shared<long>(0);
@@ -149,10 +161,17 @@ void Coordinator::Probe(int port, std::function<void(bool sibling)> done) {
     body->append(chunk);
     return true;
   };
-  cb.on_done = [this, alive, status, body, done = std::move(done)](const HttpError& e) {
+  cb.on_done = [this, alive, status, body, port, attempt, done = std::move(done)](const HttpError& e) {
     if (alive.expired()) return;
     probing_ = false;
     probe_id_ = 0;
+    if (e.kind == HttpError::Kind::kTimeout && attempt < kProbeAttempts) {
+      log_.Debug("No answer from port {} within {} ms; asking again", port,
+                 (options_.probe_timeout * attempt).count());
+      Probe(port, done, attempt + 1);
+      return;
+    }
+    if (e.kind == HttpError::Kind::kTimeout) mute_ports_.push_back(port);
     const bool sibling = e.ok() && *status >= 200 && *status < 300 &&
                          IsSiblingAnswer(*body, options_.server_url_hash);
     done(sibling);

@@ -12,6 +12,8 @@
 //     Listen(P) succeeds -> probe every EARLIER candidate Q in order with
 //         GET http://127.0.0.1:Q/.mcp-remote/id (probe_timeout, 1 s); the
 //         first that answers 2xx {"mcpRemote":true,"serverUrlHash":<ours>}
+//         (a probe that times out is repeated twice, with 2x and 3x the
+//         deadline, before the port counts as not a sibling)
 //         wins: close P and FOLLOW Q. No sibling before P: we are the
 //         LEADER on P ("This instance is running the sign-in for this
 //         server (callback port P)").
@@ -112,7 +114,7 @@ class Coordinator {
  private:
   void TryCandidate();
   void ProbeEarlier(std::size_t index);
-  void Probe(int port, std::function<void(bool sibling)> done);
+  void Probe(int port, std::function<void(bool sibling)> done, int attempt = 1);
   void Follow(int port);
   void FollowTick();
   void BecomeLeader(int port, bool took_over);
@@ -128,6 +130,7 @@ class Coordinator {
   OnRole on_role_;
   State state_ = State::kIdle;
   std::vector<int> candidates_;
+  std::vector<int> mute_ports_;  // candidates whose holder never answered a probe in this election
   std::size_t index_ = 0;  // candidate being tried
   int port_ = 0;
   TimePoint follow_deadline_{};

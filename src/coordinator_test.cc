@@ -86,7 +86,7 @@ class CoordinatorTest : public ::testing::Test {
     return std::make_unique<Coordinator>(loop_, http ? *http : http_, log_, std::move(o),
                                          [tokens] { return tokens != nullptr && *tokens; });
   }
-  void Run(Millis limit = Millis(6000)) {
+  void Run(Millis limit = Millis(15000)) {
     loop_.AddTimer(limit, [this] {
       ADD_FAILURE() << "test did not finish in time";
       loop_.Stop();
@@ -196,6 +196,62 @@ TEST_F(CoordinatorTest, UnrelatedProcessOnFirstPortMeansNextPort) {
   EXPECT_EQ(r->role, CoordinatorRole::kLeader);
   EXPECT_EQ(r->port, base_ + 2);
   EXPECT_EQ(c->server().port(), base_ + 2);
+}
+
+// A sibling too busy to answer the first probes in time (a loaded machine,
+// a sanitizer build starting up) is still recognised on a later, longer
+// probe: one leader, not a second one elected on the next port. It stays
+// silent on two connections, which is one more than the re-probe of an
+// earlier candidate alone would cover.
+TEST_F(CoordinatorTest, ASiblingSlowToAnswerIsStillFollowed) {
+  int bound = 0, err = 0;
+  loopback_net::Socket listener(loopback_net::ListenLoopback(false, base_, &bound, &err));
+  ASSERT_TRUE(listener.valid());
+  std::vector<loopback_net::Socket> conns;  // the first two are never answered
+  std::string request;
+  log_.set_debug(true);
+  const int lfd = listener.get();
+  loop_.WatchFd(lfd, [&, lfd] {
+    int e = 0;
+    const int fd = loopback_net::Accept(lfd, &e);
+    if (fd < 0) return;
+    conns.emplace_back(fd);
+    if (conns.size() != 3) return;
+    loop_.WatchFd(fd, [&, fd] {
+      char buf[1024];
+      int re = 0;
+      const long n = loopback_net::Read(fd, buf, sizeof buf, &re);
+      if (n <= 0) return;
+      request.append(buf, static_cast<std::size_t>(n));
+      if (request.find("\r\n\r\n") == std::string::npos) return;
+      loop_.UnwatchFd(fd);
+      const std::string body = std::string("{\"mcpRemote\":true,\"serverUrlHash\":\"") + kHash + "\"}";
+      const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      int we = 0;
+      EXPECT_EQ(loopback_net::Write(fd, answer.data(), answer.size(), &we), static_cast<long>(answer.size()));
+      loopback_net::ShutdownWrite(fd);
+    });
+  });
+  bool tokens = false;
+  auto c = Make(Options(base_), &tokens);
+  std::optional<CoordinatorOutcome> r;
+  c->Start([&](const CoordinatorOutcome& o) {
+    r = o;
+    loop_.Stop();
+  });
+  loop_.AddTimer(Millis(1500), [&] {
+    EXPECT_EQ(c->state(), Coordinator::State::kFollowing);
+    tokens = true;  // the slow sibling finished its sign-in
+  });
+  Run();
+  loop_.UnwatchFd(lfd);
+  for (auto& conn : conns) loop_.UnwatchFd(conn.get());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->role, CoordinatorRole::kTokensAvailable);
+  EXPECT_EQ(r->port, base_);
+  EXPECT_EQ(conns.size(), 3u);  // asked three times: two silent probes, the answered third
+  EXPECT_NE(logged_.find("asking again"), std::string::npos) << logged_;
 }
 
 TEST_F(CoordinatorTest, StrictPortInUseFails) {

@@ -617,6 +617,9 @@ bool HandleProtocol(ParseState& s, const FlagRow& row) {
     s.out.protocol = ProtocolMode::kLegacy;
   } else if (*value == "auto") {
     s.out.protocol = ProtocolMode::kAuto;
+    // Accepted like npm's, but said plainly rather than silently ignored.
+    s.Warn("Warning: --protocol auto (the 2026-07-28 stateless protocol) is not implemented yet; "
+           "using the initialize-based protocol, as with --protocol legacy");
   } else {
     s.Warn("Warning: Ignoring invalid protocol mode: " + *value + ". Valid values are: legacy, auto");
   }

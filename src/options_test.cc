@@ -296,8 +296,11 @@ TEST_F(OptionsTest, TransportValuesAndInvalidWarning) {
 }
 
 TEST_F(OptionsTest, ProtocolValuesAndInvalidWarning) {
-  ASSERT_EQ(ParseWith({"--protocol", "auto"}).action, Action::kRun);
+  const ParseResult a = ParseWith({"--protocol", "auto"});
+  ASSERT_EQ(a.action, Action::kRun);
   EXPECT_EQ(opts_.protocol, ProtocolMode::kAuto);
+  ASSERT_EQ(a.warnings.size(), 1u);  // not implemented yet, and it says so
+  EXPECT_NE(a.warnings[0].find("--protocol auto"), std::string::npos);
   const ParseResult r = ParseWith({"--protocol", "modern"});
   EXPECT_EQ(opts_.protocol, ProtocolMode::kLegacy);
   EXPECT_EQ(r.warnings, Strings{"Warning: Ignoring invalid protocol mode: modern. Valid values are: legacy, auto"});
