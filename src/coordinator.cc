@@ -95,6 +95,14 @@ void Coordinator::TryCandidate() {
         Follow(port);
         return;
       }
+      if (last_probe_refused_ && !retried_refused_) {
+        // Bound a moment ago, nobody listening now: the holder (perhaps a
+        // sibling finishing its sign-in) just closed it. Try it again.
+        retried_refused_ = true;
+        log_.Debug("Port {} was released while we asked; trying it again", port);
+        TryCandidate();
+        return;
+      }
       log_.Debug("Port {} is held by an unrelated process", port);
       if (options_.strict) {
         Fail(fmt::format("Callback port {} is already in use", port));
@@ -172,6 +180,7 @@ void Coordinator::Probe(int port, std::function<void(bool sibling)> done, int at
       return;
     }
     if (e.kind == HttpError::Kind::kTimeout) mute_ports_.push_back(port);
+    last_probe_refused_ = e.kind == HttpError::Kind::kConnect;
     const bool sibling = e.ok() && *status >= 200 && *status < 300 &&
                          IsSiblingAnswer(*body, options_.server_url_hash);
     done(sibling);
@@ -229,6 +238,19 @@ void Coordinator::FollowTick() {
 }
 
 void Coordinator::BecomeLeader(int port, bool took_over) {
+  // A sibling may have finished its whole sign-in between our 401 and now
+  // (with a headless browser it takes ~70 ms) and released its port, which
+  // is why we could bind it: use its tokens rather than sign in again.
+  if (has_usable_tokens_ && has_usable_tokens_()) {
+    server_->Close();
+    log_.Info("The sign-in was completed by another instance; using the tokens it wrote");
+    state_ = State::kTokensAvailable;
+    CoordinatorOutcome outcome;
+    outcome.role = CoordinatorRole::kTokensAvailable;
+    outcome.port = port;
+    Finish(std::move(outcome));
+    return;
+  }
   state_ = State::kLeader;
   port_ = port;
   if (took_over)

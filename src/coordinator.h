@@ -17,9 +17,11 @@
 //         wins: close P and FOLLOW Q. No sibling before P: we are the
 //         LEADER on P ("This instance is running the sign-in for this
 //         server (callback port P)").
-//     EADDRINUSE -> probe P: a sibling with our hash -> FOLLOW P; otherwise
-//         an unrelated process: next candidate (strict: fail "Callback
-//         port P is already in use", npm's words).
+//     EADDRINUSE -> probe P: a sibling with our hash -> FOLLOW P; nobody
+//         listening any more (refused) -> try P once more (its holder
+//         just released it); otherwise an unrelated process: next
+//         candidate (strict: fail "Callback port P is already in use",
+//         npm's words).
 //     EACCES -> next candidate (strict: fail).
 //     anything else -> fail.
 //   all candidates taken -> fail "Could not find a free callback port for
@@ -36,6 +38,8 @@
 //   (npm skips this; without it a yield-and-takeover race can leave two
 //   leaders). Timeout -> fail
 //   "Authentication is still pending in another instance on port N. ..."
+// Before any LEADER outcome the store is checked once more: a sibling may
+// have completed its sign-in and released the port since our 401.
 // The leader keeps the CallbackServer (server()) for its flow and calls
 // Release() once signed in, so the port is held only during a sign-in.
 // 0.1.x siblings need nothing more than the server's /wait-for-auth.
@@ -138,6 +142,8 @@ class Coordinator {
   HttpClient::Id probe_id_ = 0;
   bool probing_ = false;
   bool took_over_ = false;  // the current election follows a leader's exit
+  bool last_probe_refused_ = false;  // the last probe found nobody listening
+  bool retried_refused_ = false;     // a candidate was retried after that once already
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

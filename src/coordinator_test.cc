@@ -48,8 +48,10 @@ class HookedHttp : public HttpClient {
  public:
   explicit HookedHttp(HttpClient& inner) : inner_(inner) {}
   std::function<void(const std::string& url)> after_done;
+  std::function<void(const std::string& url)> before_start;
 
   Id Start(HttpRequest request, HttpCallbacks callbacks) override {
+    if (before_start) before_start(request.url);
     auto done = std::move(callbacks.on_done);
     callbacks.on_done = [this, url = request.url, done](const HttpError& e) {
       if (after_done) after_done(url);
@@ -252,6 +254,48 @@ TEST_F(CoordinatorTest, ASiblingSlowToAnswerIsStillFollowed) {
   EXPECT_EQ(r->port, base_);
   EXPECT_EQ(conns.size(), 3u);  // asked three times: two silent probes, the answered third
   EXPECT_NE(logged_.find("asking again"), std::string::npos) << logged_;
+}
+
+// With a headless browser a sign-in takes ~70 ms: a sibling can finish and
+// release the port between our 401 and our election. Binding the freed
+// port must not start a second sign-in when its tokens are in the store.
+TEST_F(CoordinatorTest, TokensWrittenMeanwhileWinOverLeading) {
+  bool tokens = true;
+  auto c = Make(Options(base_), &tokens);
+  std::optional<CoordinatorOutcome> r;
+  c->Start([&](const CoordinatorOutcome& o) {
+    r = o;
+    loop_.Stop();
+  });
+  Run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->role, CoordinatorRole::kTokensAvailable);
+  EXPECT_FALSE(c->server().listening());
+  int bound = 0, err = 0;
+  loopback_net::Socket again(loopback_net::ListenLoopback(false, base_, &bound, &err));
+  EXPECT_TRUE(again.valid()) << "the port is still held";
+}
+
+// The port is held when we bind and free when we probe (its holder, say a
+// sibling that just finished, closed it): try it again, do not go on to the
+// next port and end up with a different redirect URI (a second
+// registration; seen under ASan in e2e 25).
+TEST_F(CoordinatorTest, APortReleasedDuringTheProbeIsTriedAgain) {
+  int bound = 0, err = 0;
+  auto holder = std::make_unique<loopback_net::Socket>(loopback_net::ListenLoopback(false, base_, &bound, &err));
+  ASSERT_TRUE(holder->valid());
+  HookedHttp hooked(http_);
+  hooked.before_start = [&](const std::string&) { holder.reset(); };
+  auto c = Make(Options(base_), nullptr, &hooked);
+  std::optional<CoordinatorOutcome> r;
+  c->Start([&](const CoordinatorOutcome& o) {
+    r = o;
+    loop_.Stop();
+  });
+  Run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->role, CoordinatorRole::kLeader);
+  EXPECT_EQ(r->port, base_);
 }
 
 TEST_F(CoordinatorTest, StrictPortInUseFails) {

@@ -14,6 +14,14 @@ import {
 
 afterEach(cleanupAll);
 
+// What each instance said about the election and the sign-in (no secrets: these lines carry
+// ports and roles only), for a failure message.
+function electionLines(handles) {
+  const re = /callback (server|port)|sign-in|instance|Registering|Yielding|unrelated|taking it over|asking again|tokens/;
+  return handles.map((h, i) => `--- proxy-${i} (pid ${h.pid}):\n` +
+    h.stderr().split('\n').filter((l) => re.test(l)).slice(0, 20).join('\n')).join('\n');
+}
+
 test('(h) four instances at once: one registration, one browser open, all get tools/list', { timeout: 150000 }, async (t) => {
   const as = await startAuthServer();
   const s = oauthSetup();
@@ -35,7 +43,7 @@ test('(h) four instances at once: one registration, one browser open, all get to
   assert.deepEqual(errs, [], `every instance connected\n${handles.map((h) => h.error?.message ?? '').join('\n').slice(0, 6000)}`);
   for (const d of done) assert.deepEqual(d.tools, ['admin_echo', 'echo', 'whoami']);
   const c = await as.counts();
-  assert.equal(c.registrations, 1, 'exactly one registration');
+  assert.equal(c.registrations, 1, `exactly one registration; the instances said:\n${electionLines(handles)}`);
   assert.equal(browserOpens(s.browserLog).length, 1, 'exactly one browser open');
   assert.equal(c.token_requests.authorization_code, 1, 'one code exchange');
   t.diagnostic(`registrations ${c.registrations}, browser opens ${browserOpens(s.browserLog).length}, ` +
@@ -72,7 +80,7 @@ test('(i) the sign-in leader killed after opening the browser: a follower comple
   }
   const c = await as.counts();
   t.diagnostic(`browser opens ${browserOpens(s.browserLog).length}, registrations ${c.registrations}, code exchanges ${c.token_requests.authorization_code}`);
-  assert.equal(c.registrations, 1, 'one registration');
+  assert.equal(c.registrations, 1, `one registration; the instances said:\n${electionLines(handles)}`);
   // The dead leader's tab can still complete (the PKCE verifier is on disk, keyed by state), so the
   // new leader need not open another; npm mcp-remote 0.15.1 does open a second tab. Allow one more.
   assert.ok(browserOpens(s.browserLog).length <= 2, 'at most one extra browser tab');
