@@ -207,15 +207,7 @@ void Coordinator::FollowTick() {
         port_));
     return;
   }
-  if (has_usable_tokens_ && has_usable_tokens_()) {
-    log_.Info("The sign-in was completed by another instance; using the tokens it wrote");
-    state_ = State::kTokensAvailable;
-    CoordinatorOutcome outcome;
-    outcome.role = CoordinatorRole::kTokensAvailable;
-    outcome.port = port_;
-    Finish(std::move(outcome));
-    return;
-  }
+  if (UseSiblingTokens(port_)) return;
   std::string err;
   int eno = 0;
   if (server_->Listen(port_, &err, &eno)) {
@@ -237,20 +229,23 @@ void Coordinator::FollowTick() {
   timer_ = loop_.AddTimer(options_.poll_interval, [this] { FollowTick(); });
 }
 
+bool Coordinator::UseSiblingTokens(int port) {
+  if (!has_usable_tokens_ || !has_usable_tokens_()) return false;
+  if (server_->listening()) server_->Close();
+  log_.Info("The sign-in was completed by another instance; using the tokens it wrote");
+  state_ = State::kTokensAvailable;
+  CoordinatorOutcome outcome;
+  outcome.role = CoordinatorRole::kTokensAvailable;
+  outcome.port = port;
+  Finish(std::move(outcome));
+  return true;
+}
+
 void Coordinator::BecomeLeader(int port, bool took_over) {
   // A sibling may have finished its whole sign-in between our 401 and now
   // (with a headless browser it takes ~70 ms) and released its port, which
   // is why we could bind it: use its tokens rather than sign in again.
-  if (has_usable_tokens_ && has_usable_tokens_()) {
-    server_->Close();
-    log_.Info("The sign-in was completed by another instance; using the tokens it wrote");
-    state_ = State::kTokensAvailable;
-    CoordinatorOutcome outcome;
-    outcome.role = CoordinatorRole::kTokensAvailable;
-    outcome.port = port;
-    Finish(std::move(outcome));
-    return;
-  }
+  if (UseSiblingTokens(port)) return;
   state_ = State::kLeader;
   port_ = port;
   if (took_over)

@@ -122,6 +122,8 @@ class Coordinator {
   void Follow(int port);
   void FollowTick();
   void BecomeLeader(int port, bool took_over);
+  /// kTokensAvailable (true) when a sibling's usable tokens are in the store.
+  bool UseSiblingTokens(int port);
   void Finish(CoordinatorOutcome outcome);
   void Fail(std::string error);
 

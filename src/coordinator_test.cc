@@ -88,6 +88,16 @@ class CoordinatorTest : public ::testing::Test {
     return std::make_unique<Coordinator>(loop_, http ? *http : http_, log_, std::move(o),
                                          [tokens] { return tokens != nullptr && *tokens; });
   }
+  // Starts one election and runs the loop until its outcome.
+  std::optional<CoordinatorOutcome> Elect(Coordinator& c) {
+    std::optional<CoordinatorOutcome> r;
+    c.Start([&](const CoordinatorOutcome& o) {
+      r = o;
+      loop_.Stop();
+    });
+    Run();
+    return r;
+  }
   void Run(Millis limit = Millis(15000)) {
     loop_.AddTimer(limit, [this] {
       ADD_FAILURE() << "test did not finish in time";
@@ -188,12 +198,7 @@ TEST_F(CoordinatorTest, UnrelatedProcessOnFirstPortMeansNextPort) {
   ASSERT_TRUE(other.Listen(base_ + 1, &e, &eno)) << e;
 
   auto c = Make(Options(base_));
-  std::optional<CoordinatorOutcome> r;
-  c->Start([&](const CoordinatorOutcome& o) {
-    r = o;
-    loop_.Stop();
-  });
-  Run();
+  const std::optional<CoordinatorOutcome> r = Elect(*c);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->role, CoordinatorRole::kLeader);
   EXPECT_EQ(r->port, base_ + 2);
@@ -262,12 +267,7 @@ TEST_F(CoordinatorTest, ASiblingSlowToAnswerIsStillFollowed) {
 TEST_F(CoordinatorTest, TokensWrittenMeanwhileWinOverLeading) {
   bool tokens = true;
   auto c = Make(Options(base_), &tokens);
-  std::optional<CoordinatorOutcome> r;
-  c->Start([&](const CoordinatorOutcome& o) {
-    r = o;
-    loop_.Stop();
-  });
-  Run();
+  const std::optional<CoordinatorOutcome> r = Elect(*c);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->role, CoordinatorRole::kTokensAvailable);
   EXPECT_FALSE(c->server().listening());
@@ -287,12 +287,7 @@ TEST_F(CoordinatorTest, APortReleasedDuringTheProbeIsTriedAgain) {
   HookedHttp hooked(http_);
   hooked.before_start = [&](const std::string&) { holder.reset(); };
   auto c = Make(Options(base_), nullptr, &hooked);
-  std::optional<CoordinatorOutcome> r;
-  c->Start([&](const CoordinatorOutcome& o) {
-    r = o;
-    loop_.Stop();
-  });
-  Run();
+  const std::optional<CoordinatorOutcome> r = Elect(*c);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->role, CoordinatorRole::kLeader);
   EXPECT_EQ(r->port, base_);
@@ -303,12 +298,7 @@ TEST_F(CoordinatorTest, StrictPortInUseFails) {
   loopback_net::Socket holder(loopback_net::ListenLoopback(false, base_, &bound, &err));
   ASSERT_TRUE(holder.valid());
   auto c = Make(Options(base_, /*strict=*/true));
-  std::optional<CoordinatorOutcome> r;
-  c->Start([&](const CoordinatorOutcome& o) {
-    r = o;
-    loop_.Stop();
-  });
-  Run();
+  const std::optional<CoordinatorOutcome> r = Elect(*c);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->role, CoordinatorRole::kFailed);
   EXPECT_EQ(r->error, "Callback port " + std::to_string(base_) + " is already in use");
@@ -323,12 +313,7 @@ TEST_F(CoordinatorTest, AllCandidatesTakenFails) {
   CoordinatorOptions o = Options(base_);
   o.candidates = 2;
   auto c = Make(o);
-  std::optional<CoordinatorOutcome> r;
-  c->Start([&](const CoordinatorOutcome& out) {
-    r = out;
-    loop_.Stop();
-  });
-  Run();
+  const std::optional<CoordinatorOutcome> r = Elect(*c);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->role, CoordinatorRole::kFailed);
   EXPECT_EQ(r->error, "Could not find a free callback port for this server (tried " +
@@ -443,12 +428,7 @@ TEST_F(CoordinatorTest, ProbesBypassTheProxyOfEnableProxy) {
 
 TEST_F(CoordinatorTest, PortZeroPicksAnyFreePort) {
   auto c = Make(Options(0));
-  std::optional<CoordinatorOutcome> r;
-  c->Start([&](const CoordinatorOutcome& o) {
-    r = o;
-    loop_.Stop();
-  });
-  Run();
+  const std::optional<CoordinatorOutcome> r = Elect(*c);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->role, CoordinatorRole::kLeader);
   EXPECT_GT(r->port, 0);
