@@ -756,8 +756,14 @@ void OAuthClient::AuthorizationCodeFlow() {
   co.server.redirect_host = options_.host;
   RetireCoordinator();
   coordinator_ = std::make_unique<Coordinator>(loop_, http_, log_, co, [this] {
-    // A step-up needs new scope: a sibling's tokens will not do.
-    return !force_sign_in_ && LoadNewerTokens() && store_.HasUsableTokens(NowMs());
+    // A step-up needs new scope: a sibling's tokens will not do. Nor will
+    // the very tokens that sent us here (a refresh that keeps failing):
+    // only tokens a sibling wrote since count.
+    if (force_sign_in_) return false;
+    const std::optional<StoredTokens> stored = LoadNewerTokens();
+    if (!stored) return false;
+    if (tokens_ && !tokens_->raw_json.empty() && stored->raw_json == tokens_->raw_json) return false;
+    return store_.HasUsableTokens(NowMs());
   });
   std::weak_ptr<int> alive = alive_;
   coordinator_->Start([this, alive](const CoordinatorOutcome& outcome) {
