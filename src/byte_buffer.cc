@@ -28,13 +28,6 @@ bool ByteBuffer::Append(std::string_view bytes, std::size_t limit) {
   return true;
 }
 
-void ByteBuffer::EraseFront(std::size_t n) {
-  n = std::min(n, size_);
-  if (n == 0) return;
-  std::memmove(data_, data_ + n, size_ - n);
-  size_ -= n;
-}
-
 void ByteBuffer::Clear(std::size_t keep_capacity) {
   size_ = 0;
   if (capacity_ > keep_capacity) Free();

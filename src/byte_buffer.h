@@ -47,8 +47,6 @@ class ByteBuffer {
   [[nodiscard]] bool Append(std::string_view bytes, std::size_t limit = SIZE_MAX);
   [[nodiscard]] bool Reserve(std::size_t capacity);
   void PopBack() { --size_; }
-  /// Drops the first n bytes (memmove of the rest).
-  void EraseFront(std::size_t n);
   /// Empties it; the memory is released when the capacity exceeds keep.
   void Clear(std::size_t keep_capacity = SIZE_MAX);
   void Swap(ByteBuffer& other) noexcept;

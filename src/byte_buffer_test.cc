@@ -46,14 +46,8 @@ TEST(ByteBufferTest, ReserveThenAppendDoesNotReallocate) {
   EXPECT_EQ(b.capacity(), 1u << 16);
 }
 
-TEST(ByteBufferTest, EraseFrontClearSwapMove) {
+TEST(ByteBufferTest, ClearSwapMove) {
   ByteBuffer a;
-  ASSERT_TRUE(a.Append("data: hello"));
-  a.EraseFront(6);
-  EXPECT_EQ(a.view(), "hello");
-  a.EraseFront(100);
-  EXPECT_TRUE(a.empty());
-
   ASSERT_TRUE(a.Append(std::string(5000, 'q')));
   a.Clear(1 << 20);  // small: memory kept
   EXPECT_TRUE(a.empty());

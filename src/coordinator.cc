@@ -89,13 +89,13 @@ void Coordinator::TryCandidate() {
     return;
   }
   if (eno == EADDRINUSE) {
-    Probe(port, [this, port](bool sibling) {
-      if (sibling) {
+    Probe(port, [this, port](ProbeAnswer answer) {
+      if (answer == ProbeAnswer::kSibling) {
         log_.Info("Another instance is running the sign-in for this server on port {}", port);
         Follow(port);
         return;
       }
-      if (last_probe_refused_ && !retried_refused_) {
+      if (answer == ProbeAnswer::kNobody && !retried_refused_) {
         // Bound a moment ago, nobody listening now: the holder (perhaps a
         // sibling finishing its sign-in) just closed it. Try it again.
         retried_refused_ = true;
@@ -132,8 +132,8 @@ void Coordinator::ProbeEarlier(std::size_t j) {
     ProbeEarlier(j + 1);  // it never answered in this election; asking again would cost 6 s more
     return;
   }
-  Probe(earlier, [this, j, earlier](bool sibling) {
-    if (sibling) {
+  Probe(earlier, [this, j, earlier](ProbeAnswer answer) {
+    if (answer == ProbeAnswer::kSibling) {
       log_.Debug("Yielding to a sibling established on an earlier candidate (ours {}, theirs {})",
                  server_->port(), earlier);
       server_->Close();
@@ -144,7 +144,7 @@ void Coordinator::ProbeEarlier(std::size_t j) {
   });
 }
 
-void Coordinator::Probe(int port, std::function<void(bool sibling)> done, int attempt) {
+void Coordinator::Probe(int port, std::function<void(ProbeAnswer)> done, int attempt) {
   // A probe that times out is asked again, with a longer deadline each time
   // (1x, 2x, 3x probe_timeout): on a loaded machine a sibling that is just
   // starting can take more than a second to answer, and taking its silence
@@ -180,10 +180,9 @@ void Coordinator::Probe(int port, std::function<void(bool sibling)> done, int at
       return;
     }
     if (e.kind == HttpError::Kind::kTimeout) mute_ports_.push_back(port);
-    last_probe_refused_ = e.kind == HttpError::Kind::kConnect;
-    const bool sibling = e.ok() && *status >= 200 && *status < 300 &&
-                         IsSiblingAnswer(*body, options_.server_url_hash);
-    done(sibling);
+    if (e.ok() && *status >= 200 && *status < 300 && IsSiblingAnswer(*body, options_.server_url_hash))
+      return done(ProbeAnswer::kSibling);
+    done(e.kind == HttpError::Kind::kConnect ? ProbeAnswer::kNobody : ProbeAnswer::kOther);
   };
   probing_ = true;
   const HttpClient::Id id = http_.Start(std::move(req), std::move(cb));

@@ -118,7 +118,11 @@ class Coordinator {
  private:
   void TryCandidate();
   void ProbeEarlier(std::size_t index);
-  void Probe(int port, std::function<void(bool sibling)> done, int attempt = 1);
+  // What a probe of a port found: our sibling, something else (another
+  // program, another server's instance, no answer in time), or nobody
+  // listening (connection refused).
+  enum class ProbeAnswer { kSibling, kOther, kNobody };
+  void Probe(int port, std::function<void(ProbeAnswer)> done, int attempt = 1);
   void Follow(int port);
   void FollowTick();
   void BecomeLeader(int port, bool took_over);
@@ -144,8 +148,7 @@ class Coordinator {
   HttpClient::Id probe_id_ = 0;
   bool probing_ = false;
   bool took_over_ = false;  // the current election follows a leader's exit
-  bool last_probe_refused_ = false;  // the last probe found nobody listening
-  bool retried_refused_ = false;     // a candidate was retried after that once already
+  bool retried_refused_ = false;  // a candidate found released during its probe was retried once already
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

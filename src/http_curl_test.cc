@@ -3,11 +3,7 @@
 // as fast as the socket takes it; the client runs on the test's thread.
 #include "http_curl.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +12,8 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+
+#include "callback_server.h"  // loopback_net
 
 namespace mcpr {
 namespace {
@@ -28,24 +26,18 @@ constexpr std::size_t kMaxPiece = (256 + 16) << 10;
 class OneShotServer {
  public:
   explicit OneShotServer(std::string body, int connections = 1) : body_(std::move(body)), connections_(connections) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 1) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+    int err = 0;
+    listener_ = loopback_net::Socket(loopback_net::ListenLoopback(false, 0, &port_, &err));
+    if (!listener_.valid()) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1: " << loopback_net::ErrorString(err);
       return;
     }
-    port_ = ntohs(a.sin_port);
     thread_ = std::thread([this] {
       for (int i = 0; i < connections_; ++i) Serve();
     });
   }
   ~OneShotServer() {
     if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) ::close(fd_);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/big"; }
 
@@ -56,31 +48,33 @@ class OneShotServer {
     return ::poll(&p, 1, 10000) == 1;
   }
   void Serve() {
-    if (!WaitFor(fd_, POLLIN)) return;
-    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) return;
+    int err = 0;
+    if (!WaitFor(listener_.get(), POLLIN)) return;
+    loopback_net::Socket c(loopback_net::Accept(listener_.get(), &err));
+    if (!c.valid()) return;
     std::string request;
     char buf[4096];
-    while (request.find("\r\n\r\n") == std::string::npos && WaitFor(c, POLLIN)) {
-      const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+    while (request.find("\r\n\r\n") == std::string::npos && WaitFor(c.get(), POLLIN)) {
+      const long n = loopback_net::Read(c.get(), buf, sizeof buf, &err);
+      if (n < 0 && loopback_net::WouldBlock(err)) continue;
       if (n <= 0) break;
       request.append(buf, static_cast<std::size_t>(n));
     }
     const std::string out = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
                             std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" + body_;
     std::size_t sent = 0;
-    while (sent < out.size() && WaitFor(c, POLLOUT)) {
-      const ssize_t n = ::send(c, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    while (sent < out.size() && WaitFor(c.get(), POLLOUT)) {
+      const long n = loopback_net::Write(c.get(), out.data() + sent, out.size() - sent, &err);
+      if (n < 0 && loopback_net::WouldBlock(err)) continue;
       if (n <= 0) break;  // the client went away (the abort tests)
       sent += static_cast<std::size_t>(n);
     }
-    ::close(c);
   }
 
   std::string body_;
   int connections_;
-  int fd_ = -1;
   int port_ = 0;
+  loopback_net::Socket listener_;
   std::thread thread_;
 };
 

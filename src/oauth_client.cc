@@ -763,7 +763,7 @@ void OAuthClient::AuthorizationCodeFlow() {
     const std::optional<StoredTokens> stored = LoadNewerTokens();
     if (!stored) return false;
     if (tokens_ && !tokens_->raw_json.empty() && stored->raw_json == tokens_->raw_json) return false;
-    return store_.HasUsableTokens(NowMs());
+    return TokenStore::Usable(*stored, NowMs());
   });
   std::weak_ptr<int> alive = alive_;
   coordinator_->Start([this, alive](const CoordinatorOutcome& outcome) {

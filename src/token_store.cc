@@ -751,9 +751,12 @@ bool TokenStore::Delete() { return DeleteStoreFile(kTokensFile); }
 
 bool TokenStore::HasUsableTokens(int64_t now_ms) {
   const std::optional<StoredTokens> t = Load();
-  if (!t) return false;
-  if (t->expires_at_ms && *t->expires_at_ms != 0 && now_ms >= *t->expires_at_ms - kExpiryMarginMs) {
-    return t->refresh_token.has_value() && !t->refresh_token->empty();
+  return t && Usable(*t, now_ms);
+}
+
+bool TokenStore::Usable(const StoredTokens& t, int64_t now_ms) {
+  if (t.expires_at_ms && *t.expires_at_ms != 0 && now_ms >= *t.expires_at_ms - kExpiryMarginMs) {
+    return t.refresh_token.has_value() && !t.refresh_token->empty();
   }
   return true;
 }

@@ -144,6 +144,8 @@ class TokenStore {
   /// §1.6 hasUsableTokens: the file is valid, and either expires_at is unset
   /// or more than 60 s away, or there is a (non-empty) refresh token.
   bool HasUsableTokens(int64_t now_ms);
+  /// The same judgement of tokens already read.
+  static bool Usable(const StoredTokens& tokens, int64_t now_ms);
 
   // ---- client registration ----
 
